@@ -1,0 +1,30 @@
+import ArgumentParser
+import AuthgateCore
+
+import Foundation
+
+@main
+struct Authgate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "authgate",
+        abstract: "Migrate forward-auth setups (Caddy forward_auth, Ingress auth annotations) to the Kubernetes Gateway API for Traefik.",
+        discussion: """
+            authgate reads a Caddyfile or Kubernetes manifests and writes the Gateway API \
+            and Traefik objects that keep every protected path protected.
+
+            Exit codes: 0 done (warnings allowed), 1 a protected path would lose protection, \
+            2 bad input (printed as file:line:col: error: message; nothing on stdout), 64 bad usage.
+            """,
+        version: "0.1.0",
+        subcommands: [Convert.self]
+    )
+}
+
+enum ExitStatus {
+    static let badInput: Int32 = 2
+}
+
+/// Prints to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
