@@ -18,10 +18,14 @@ public struct CaddyfileDocument: Sendable {
 public struct CaddyfileFrontEnd: Sendable {
     public var fileSystem: any InputFileSystem
     public var environment: [String: String]
+    /// How many tokens all imports together may add before the file is refused as an
+    /// expansion bomb (snippets importing snippets twice, level after level).
+    public var importedTokenBudget: Int
 
-    public init(fileSystem: any InputFileSystem, environment: [String: String]) {
+    public init(fileSystem: any InputFileSystem, environment: [String: String], importedTokenBudget: Int = 2_000_000) {
         self.fileSystem = fileSystem
         self.environment = environment
+        self.importedTokenBudget = importedTokenBudget
     }
 
     /// Reads and parses the file at `path` (imports are resolved relative to it).
@@ -39,7 +43,7 @@ public struct CaddyfileFrontEnd: Sendable {
     /// base for relative imports).
     public func parse(bytes: [UInt8], file: String, diagnostics: inout Diagnostics) throws(DiagnosticError) -> CaddyfileDocument {
         let tokens = try Lexer.tokenize(SourceText(file: file, bytes: bytes), environment: environment)
-        var parser = Parser(tokens: tokens, fileSystem: fileSystem, environment: environment)
+        var parser = Parser(tokens: tokens, fileSystem: fileSystem, environment: environment, importedTokenBudget: importedTokenBudget)
         defer { diagnostics.append(contentsOf: parser.diagnostics) }
         let blocks = try parser.parseAll()
         return try Self.document(from: blocks)

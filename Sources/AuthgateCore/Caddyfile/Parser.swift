@@ -6,7 +6,7 @@
 struct Parser {
     /// Imports may not expand into more tokens than this in total; beyond it a
     /// Caddyfile is an expansion bomb, not a configuration.
-    static let importedTokenBudget = 2_000_000
+    private let importedTokenBudget: Int
 
     private var cursor: TokenCursor
     private var block = ServerBlock()
@@ -19,8 +19,9 @@ struct Parser {
     private let environment: [String: String]
     private(set) var diagnostics = Diagnostics()
 
-    init(tokens: [Token], fileSystem: any InputFileSystem, environment: [String: String]) {
+    init(tokens: [Token], fileSystem: any InputFileSystem, environment: [String: String], importedTokenBudget: Int) {
         self.cursor = TokenCursor(tokens)
+        self.importedTokenBudget = importedTokenBudget
         self.fileSystem = fileSystem
         self.environment = environment
     }
@@ -55,8 +56,8 @@ struct Parser {
         }
 
         if let name = snippetName() {
-            if snippets[name] != nil {
-                throw cursor.error("redeclaration of previously declared snippet \(name)")
+            if snippets[name] != nil, let key = block.keys.first {
+                throw key.error("redeclaration of previously declared snippet \(name)")
             }
             var tokens = try blockTokens(keepingBraces: false)
             for index in tokens.indices { tokens[index].snippetName = name }
@@ -293,8 +294,8 @@ struct Parser {
         try graph.addEdges(from: node, to: nodes, at: importToken)
 
         importedTokens += importing.count
-        if importedTokens > Self.importedTokenBudget {
-            throw importToken.error("imports expand to more than \(Self.importedTokenBudget) tokens; refusing to expand further")
+        if importedTokens > importedTokenBudget {
+            throw importToken.error("imports expand to more than \(importedTokenBudget) tokens; refusing to expand further")
         }
 
         let substituted = try substitute(
@@ -420,8 +421,8 @@ struct Parser {
                 diagnostic.importChain += [ImportSite(location: importToken.location, snippet: nil)] + importToken.importChain
                 throw DiagnosticError(diagnostic)
             }
-            if importedTokens + tokens.count > Self.importedTokenBudget {
-                throw importToken.error("imports expand to more than \(Self.importedTokenBudget) tokens; refusing to expand further")
+            if importedTokens + tokens.count > importedTokenBudget {
+                throw importToken.error("imports expand to more than \(importedTokenBudget) tokens; refusing to expand further")
             }
         }
         return (tokens, matches.map(fileSystem.canonical))

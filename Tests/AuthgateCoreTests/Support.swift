@@ -1,0 +1,51 @@
+@testable import AuthgateCore
+import Foundation
+import Testing
+
+/// Lexes `text` as a file named "Caddyfile" with the given environment.
+func lex(_ text: String, environment: [String: String] = [:]) throws(DiagnosticError) -> [Token] {
+    try Lexer.tokenize(SourceText(file: "Caddyfile", text: text), environment: environment)
+}
+
+/// Tokens as (logical line, text) pairs, the shape Caddy's lexer tests compare.
+func lines(_ tokens: [Token]) -> [LineText] {
+    tokens.map { LineText($0.line, $0.text) }
+}
+
+struct LineText: Equatable, CustomStringConvertible {
+    var line: Int
+    var text: String
+    init(_ line: Int, _ text: String) {
+        self.line = line
+        self.text = text
+    }
+    var description: String { "\(line):\(text.debugDescription)" }
+}
+
+/// Parses `text` (file "Caddyfile") with imports from `files`.
+func parse(
+    _ text: String, files: [String: String] = [:], environment: [String: String] = [:], importedTokenBudget: Int = 2_000_000
+) throws(DiagnosticError) -> (CaddyfileDocument, Diagnostics) {
+    var diagnostics = Diagnostics()
+    let frontEnd = CaddyfileFrontEnd(fileSystem: InMemoryFileSystem(files), environment: environment, importedTokenBudget: importedTokenBudget)
+    let document = try frontEnd.parse(text: text, file: "Caddyfile", diagnostics: &diagnostics)
+    return (document, diagnostics)
+}
+
+/// The error a parse ends with, or nil when it succeeds.
+func parseError(_ text: String, files: [String: String] = [:], environment: [String: String] = [:]) -> Diagnostic? {
+    do {
+        _ = try parse(text, files: files, environment: environment)
+        return nil
+    } catch {
+        return error.diagnostic
+    }
+}
+
+/// A site's segments as their token texts.
+func segmentTexts(_ site: CaddyfileDocument.Site) -> [[String]] {
+    site.block.segments.map { $0.tokens.map(\.text) }
+}
+
+/// The package's root folder, from this file's path.
+let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
