@@ -1,0 +1,80 @@
+@testable import AuthgateCore
+import Foundation
+import Testing
+
+/// Reading inputs: kind detection, YAML syntax errors with positions, and file access
+/// that never blocks on something that is not a regular file.
+struct InputTests {
+    @Test(arguments: [
+        ("Caddyfile", "a.com {\n}\n", InputKind.caddyfile),
+        ("routes.yaml", "a: b\n", .manifests),
+        ("dump", "# from kubectl\napiVersion: v1\nkind: List\n", .manifests),
+        ("dump", "---\nkind: Ingress\n", .manifests),
+        ("-", "\n\n:8080 {\n}\n", .caddyfile),
+    ])
+    func kindIsDetectedFromNameAndContent(_ path: String, _ text: String, _ kind: InputKind) {
+        #expect(InputKind.detect(path: path, bytes: Array(text.utf8)) == kind)
+    }
+
+    @Test func yamlSyntaxErrorHasItsPosition() {
+        var diagnostics = Diagnostics()
+        #expect(throws: DiagnosticError.self) {
+            _ = try ManifestFrontEnd().parse(text: "kind: Ingress\nmetadata:\n  name: [unclosed\n", file: "in.yaml", diagnostics: &diagnostics)
+        }
+        do {
+            _ = try ManifestFrontEnd().parse(text: "kind: Ingress\nmetadata:\n  name: [unclosed\n", file: "in.yaml", diagnostics: &diagnostics)
+        } catch {
+            #expect(error.diagnostic.location?.file == "in.yaml")
+            #expect((error.diagnostic.location?.line ?? 0) >= 3)
+            #expect(error.diagnostic.message.hasPrefix("invalid YAML"))
+        }
+    }
+
+    @Test func yamlDocumentsAreCountedAndNonMappingsWarned() throws {
+        var diagnostics = Diagnostics()
+        let documents = try ManifestFrontEnd().parse(text: "apiVersion: v1\nkind: Service\n---\n- a list\n---\nkind: Ingress\n", file: "x.yaml", diagnostics: &diagnostics)
+        #expect(documents.map(\.kind) == ["Service", "Ingress"])
+        #expect(documents.map(\.location.line) == [1, 6])
+        #expect(diagnostics.warnings.first?.location?.line == 4)
+    }
+
+    @Test func aFIFOIsRefusedWithoutOpeningIt() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("authgate-fifo-\(ProcessInfo.processInfo.processIdentifier)").path
+        unlink(path)
+        #expect(mkfifo(path, 0o600) == 0)
+        defer { unlink(path) }
+        #expect(throws: FileAccessError.notRegularFile(kind: "FIFO")) { _ = try DiskFileSystem().read(path) }
+        #expect(throws: FileAccessError.notRegularFile(kind: "directory")) { _ = try DiskFileSystem().read("/tmp") }
+        #expect(throws: FileAccessError.notFound) { _ = try DiskFileSystem().read("/nonexistent/authgate") }
+    }
+
+    @Test func filesOverTheLimitAreRefused() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("authgate-big-\(ProcessInfo.processInfo.processIdentifier)").path
+        try String(repeating: "x", count: 100).write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        #expect(throws: FileAccessError.tooLarge(limit: 10)) { _ = try DiskFileSystem(maxFileBytes: 10).read(path) }
+    }
+
+    @Test func inputCheckStopsAtTheFirstErrorAndKeepsWarnings() {
+        let files = InMemoryFileSystem(["good": "a.com {\n\timport none/*\n}\n", "bad": "b.com {\n"])
+        var diagnostics = Diagnostics()
+        let summaries = InputCheck(fileSystem: files, environment: [:]).run([.init(path: "good"), .init(path: "bad")], diagnostics: &diagnostics)
+        #expect(summaries == nil)
+        #expect(diagnostics.sorted.map(\.description) == [
+            "bad:1:7: error: unexpected end of file: the '{' opened here is never closed (expected '}')",
+            "good:2:2: warning: no files match the import pattern 'none/*'; nothing imported",
+        ])
+    }
+
+    @Test func globMatchesGoSemantics() {
+        #expect(Path.matches(".hidden", pattern: "*"))
+        #expect(Path.matches("a.caddy", pattern: "*.caddy"))
+        #expect(!Path.matches("a.caddyx", pattern: "*.caddy"))
+        #expect(Path.matches("ab", pattern: "a?"))
+        #expect(Path.matches("a*", pattern: "a\\*"))
+        #expect(!Path.matches("ab", pattern: "a\\*"))
+        #expect(Path.clean("a/../../b/./c//") == "../b/c")
+        #expect(Path.directory(of: "Caddyfile") == ".")
+        #expect(Path.join(".", "sites/*.caddy") == "sites/*.caddy")
+    }
+}
