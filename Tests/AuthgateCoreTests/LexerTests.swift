@@ -100,32 +100,23 @@ struct LexerTests {
         #expect(lines(actual) == testCase.expected.map { LineText($0.0, $0.1) })
     }
 
-    struct ErrorCase: CustomTestStringConvertible, Sendable {
-        var name: String
-        var input: String
-        var message: String
-        var line: Int
-        var column: Int
-        var testDescription: String { name }
-    }
-
-    static let errorCases: [ErrorCase] = [
-        ErrorCase(name: "missing heredoc marker", input: "not-a-heredoc <<\n", message: "missing opening heredoc marker", line: 1, column: 15),
-        ErrorCase(name: "too many angles", input: "heredoc <<<EOF\n\tcontent\n\tEOF same-line-arg\n\t", message: "too many '<' for heredoc", line: 1, column: 9),
-        ErrorCase(name: "incomplete heredoc", input: "heredoc <<EOF\n\tcontent\n\t", message: "incomplete heredoc <<EOF", line: 1, column: 9),
-        ErrorCase(name: "heredoc with nothing after the marker line", input: "heredoc <<EOF\n", message: "incomplete heredoc <<EOF", line: 1, column: 9),
-        ErrorCase(name: "mismatched heredoc indentation (tabs)", input: "heredoc <<EOF\n\tcontent\n\t\tEOF\n\t", message: "mismatched leading whitespace in heredoc <<EOF", line: 2, column: 1),
-        ErrorCase(name: "mismatched heredoc indentation (spaces for tabs)", input: "heredoc <<EOF\n        content\n\t\tEOF\n\t", message: "mismatched leading whitespace", line: 2, column: 1),
-        ErrorCase(
+    static let errorCases: [PositionedError] = [
+        PositionedError(name: "missing heredoc marker", input: "not-a-heredoc <<\n", message: "missing opening heredoc marker", line: 1, column: 15),
+        PositionedError(name: "too many angles", input: "heredoc <<<EOF\n\tcontent\n\tEOF same-line-arg\n\t", message: "too many '<' for heredoc", line: 1, column: 9),
+        PositionedError(name: "incomplete heredoc", input: "heredoc <<EOF\n\tcontent\n\t", message: "incomplete heredoc <<EOF", line: 1, column: 9),
+        PositionedError(name: "heredoc with nothing after the marker line", input: "heredoc <<EOF\n", message: "incomplete heredoc <<EOF", line: 1, column: 9),
+        PositionedError(name: "mismatched heredoc indentation (tabs)", input: "heredoc <<EOF\n\tcontent\n\t\tEOF\n\t", message: "mismatched leading whitespace in heredoc <<EOF", line: 2, column: 1),
+        PositionedError(name: "mismatched heredoc indentation (spaces for tabs)", input: "heredoc <<EOF\n        content\n\t\tEOF\n\t", message: "mismatched leading whitespace", line: 2, column: 1),
+        PositionedError(
             name: "whitespace-only line shorter than the marker's indentation",
             input: "heredoc <<EOF\n\t\tThe next line is short\n\t\n\t\tThe previous line is short\n\t\tEOF", message: "mismatched leading whitespace", line: 3, column: 1),
-        ErrorCase(name: "invalid heredoc marker", input: "respond <<END!\nHello\nEND!\n", message: "heredoc marker must contain only alphanumeric characters, dashes and underscores; got 'END!'", line: 1, column: 9),
-        ErrorCase(name: "unterminated double quote", input: "a.com {\n\trespond \"hi\n}\n", message: "unterminated quoted text", line: 2, column: 10),
-        ErrorCase(name: "unterminated backtick", input: "a `b", message: "unterminated quoted text", line: 1, column: 3),
+        PositionedError(name: "invalid heredoc marker", input: "respond <<END!\nHello\nEND!\n", message: "heredoc marker must contain only alphanumeric characters, dashes and underscores; got 'END!'", line: 1, column: 9),
+        PositionedError(name: "unterminated double quote", input: "a.com {\n\trespond \"hi\n}\n", message: "unterminated quoted text", line: 2, column: 10),
+        PositionedError(name: "unterminated backtick", input: "a `b", message: "unterminated quoted text", line: 1, column: 3),
     ]
 
     @Test(arguments: errorCases)
-    func errors(_ testCase: ErrorCase) {
+    func errors(_ testCase: PositionedError) {
         #expect(throws: DiagnosticError.self) { _ = try lex(testCase.input) }
         do {
             _ = try lex(testCase.input)

@@ -76,44 +76,35 @@ struct ParserTests {
         #expect(diagnostics.warnings.first?.location?.line == 1)
     }
 
-    struct ErrorCase: CustomTestStringConvertible, Sendable {
-        var name: String
-        var input: String
-        var message: String
-        var line: Int
-        var column: Int
-        var testDescription: String { name }
-    }
-
-    static let errorCases: [ErrorCase] = [
-        ErrorCase(name: "brace alone on a new line inside a site", input: "a.com {\n\theader\n\t{\n\t\tX y\n\t}\n}", message: "unexpected '{' on a new line", line: 3, column: 2),
-        ErrorCase(name: "token after an opening brace", input: "a.com {\n\theader { X y\n\t}\n}", message: "unexpected token after '{' on the same line", line: 2, column: 9),
-        ErrorCase(name: "empty braces at the end of a line", input: "a.com {\n\theader {}\n}", message: "unexpected '{}' at end of line", line: 2, column: 9),
-        ErrorCase(name: "address glued to its brace", input: "a.com{\n\trespond hi\n}", message: "site addresses cannot end with a curly brace", line: 1, column: 1),
-        ErrorCase(name: "stray closing brace after a site", input: "a.com {\n\trespond hi\n}\n}", message: "unexpected '}' because no matching opening brace", line: 4, column: 1),
-        ErrorCase(name: "stray closing brace inside a line", input: "a.com {\n\trespond hi }\n}", message: "unexpected '}' because no matching opening brace", line: 2, column: 13),
-        ErrorCase(name: "unclosed site block", input: "a.com {\n\trespond x\n", message: "never closed", line: 1, column: 7),
-        ErrorCase(name: "unclosed directive block", input: "a.com {\n\thandle {\n\t\trespond x\n", message: "never closed", line: 2, column: 9),
-        ErrorCase(name: "trailing comma before the brace", input: "a.com, {\n}", message: "expected another address", line: 1, column: 8),
-        ErrorCase(name: "comma without a space", input: "a.com,b.com {\n}", message: "cannot contain a comma", line: 1, column: 1),
-        ErrorCase(name: "trailing comma at the end of the file", input: "a.com,", message: "expected another site address", line: 1, column: 1),
-        ErrorCase(name: "matcher at the top level", input: "@foo {\n\tpath /x\n}", message: "request matchers may not be defined globally", line: 1, column: 1),
-        ErrorCase(name: "global options after a site", input: "a.com {\n}\n{\n\tdebug\n}", message: "global options block", line: 3, column: 1),
-        ErrorCase(name: "directive as a site address", input: "handle {\n\trespond x\n}", message: "known directive", line: 1, column: 1),
-        ErrorCase(name: "duplicate site address", input: ":8080 {\n\trespond one\n}\n\n:8080 {\n\trespond two\n}", message: "ambiguous site definition", line: 5, column: 1),
-        ErrorCase(name: "second site in a braceless file", input: "example.com\nrespond one\nexample.net\nrespond two", message: "did you mean to define a second site", line: 3, column: 1),
-        ErrorCase(name: "snippet declared twice", input: "(a) {\n}\n(a) {\n}", message: "redeclaration of previously declared snippet a", line: 3, column: 1),
-        ErrorCase(name: "unsupported scheme", input: "foo://example.com {\n}", message: "unsupported URL scheme foo://", line: 1, column: 1),
-        ErrorCase(name: "wss scheme", input: "wss://example.com {\n}", message: "wss:// is only supported in browsers", line: 1, column: 1),
-        ErrorCase(name: "ws scheme", input: "ws://example.com {\n}", message: "ws:// is only supported in browsers; use http://", line: 1, column: 1),
-        ErrorCase(name: "port out of range", input: ":70000 {\n}", message: "port 70000 is out of range", line: 1, column: 1),
-        ErrorCase(name: "negative port", input: "a.com, :-1 {\n}", message: "port -1 is out of range", line: 1, column: 8),
-        ErrorCase(name: "port not a number", input: "a.com:abc {\n}", message: "invalid port 'abc'", line: 1, column: 1),
-        ErrorCase(name: "https on the http port", input: "https://a.com:80 {\n}", message: "scheme and port violate convention", line: 1, column: 1),
+    static let errorCases: [PositionedError] = [
+        PositionedError(name: "brace alone on a new line inside a site", input: "a.com {\n\theader\n\t{\n\t\tX y\n\t}\n}", message: "unexpected '{' on a new line", line: 3, column: 2),
+        PositionedError(name: "token after an opening brace", input: "a.com {\n\theader { X y\n\t}\n}", message: "unexpected token after '{' on the same line", line: 2, column: 9),
+        PositionedError(name: "empty braces at the end of a line", input: "a.com {\n\theader {}\n}", message: "unexpected '{}' at end of line", line: 2, column: 9),
+        PositionedError(name: "address glued to its brace", input: "a.com{\n\trespond hi\n}", message: "site addresses cannot end with a curly brace", line: 1, column: 1),
+        PositionedError(name: "stray closing brace after a site", input: "a.com {\n\trespond hi\n}\n}", message: "unexpected '}' because no matching opening brace", line: 4, column: 1),
+        PositionedError(name: "stray closing brace inside a line", input: "a.com {\n\trespond hi }\n}", message: "unexpected '}' because no matching opening brace", line: 2, column: 13),
+        PositionedError(name: "unclosed site block", input: "a.com {\n\trespond x\n", message: "never closed", line: 1, column: 7),
+        PositionedError(name: "unclosed directive block", input: "a.com {\n\thandle {\n\t\trespond x\n", message: "never closed", line: 2, column: 9),
+        PositionedError(name: "trailing comma before the brace", input: "a.com, {\n}", message: "expected another address", line: 1, column: 8),
+        PositionedError(name: "comma without a space", input: "a.com,b.com {\n}", message: "cannot contain a comma", line: 1, column: 1),
+        PositionedError(name: "trailing comma at the end of the file", input: "a.com,", message: "expected another site address", line: 1, column: 1),
+        PositionedError(name: "matcher at the top level", input: "@foo {\n\tpath /x\n}", message: "request matchers may not be defined globally", line: 1, column: 1),
+        PositionedError(name: "global options after a site", input: "a.com {\n}\n{\n\tdebug\n}", message: "global options block", line: 3, column: 1),
+        PositionedError(name: "directive as a site address", input: "handle {\n\trespond x\n}", message: "known directive", line: 1, column: 1),
+        PositionedError(name: "duplicate site address", input: ":8080 {\n\trespond one\n}\n\n:8080 {\n\trespond two\n}", message: "ambiguous site definition", line: 5, column: 1),
+        PositionedError(name: "second site in a braceless file", input: "example.com\nrespond one\nexample.net\nrespond two", message: "did you mean to define a second site", line: 3, column: 1),
+        PositionedError(name: "snippet declared twice", input: "(a) {\n}\n(a) {\n}", message: "redeclaration of previously declared snippet a", line: 3, column: 1),
+        PositionedError(name: "unsupported scheme", input: "foo://example.com {\n}", message: "unsupported URL scheme foo://", line: 1, column: 1),
+        PositionedError(name: "wss scheme", input: "wss://example.com {\n}", message: "wss:// is only supported in browsers", line: 1, column: 1),
+        PositionedError(name: "ws scheme", input: "ws://example.com {\n}", message: "ws:// is only supported in browsers; use http://", line: 1, column: 1),
+        PositionedError(name: "port out of range", input: ":70000 {\n}", message: "port 70000 is out of range", line: 1, column: 1),
+        PositionedError(name: "negative port", input: "a.com, :-1 {\n}", message: "port -1 is out of range", line: 1, column: 8),
+        PositionedError(name: "port not a number", input: "a.com:abc {\n}", message: "invalid port 'abc'", line: 1, column: 1),
+        PositionedError(name: "https on the http port", input: "https://a.com:80 {\n}", message: "scheme and port violate convention", line: 1, column: 1),
     ]
 
     @Test(arguments: errorCases)
-    func structuralErrors(_ testCase: ErrorCase) {
+    func structuralErrors(_ testCase: PositionedError) {
         let diagnostic = parseError(testCase.input)
         #expect(diagnostic?.severity == .error)
         #expect(diagnostic?.message.contains(testCase.message) == true, "\(diagnostic?.message ?? "no error")")

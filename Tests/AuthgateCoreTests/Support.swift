@@ -49,3 +49,13 @@ func segmentTexts(_ site: CaddyfileDocument.Site) -> [[String]] {
 
 /// The package's root folder, from this file's path.
 let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// An input that must fail with a message (a substring) at a line and column.
+struct PositionedError: CustomTestStringConvertible, Sendable {
+    var name: String
+    var input: String
+    var message: String
+    var line: Int
+    var column: Int
+    var testDescription: String { name }
+}

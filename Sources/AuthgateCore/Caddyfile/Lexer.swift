@@ -119,7 +119,7 @@ struct Lexer {
                 if value.count >= heredocMarker.unicodeScalars.count
                     && value.suffix(heredocMarker.unicodeScalars.count).elementsEqual(heredocMarker.unicodeScalars)
                 {
-                    value = try finishHeredoc(value, marker: heredocMarker, contentStart: heredocContentStart, openingLine: tokenLine)
+                    value = try finishHeredoc(value, marker: heredocMarker, contentStart: heredocContentStart)
                     line += skippedLines
                     skippedLines = 0
                     return make(.heredoc(marker: heredocMarker))
@@ -195,7 +195,7 @@ struct Lexer {
 
     /// Strips the closing marker's indentation from every line of a heredoc body.
     private func finishHeredoc(
-        _ value: [Unicode.Scalar], marker: String, contentStart: Int, openingLine: Int
+        _ value: [Unicode.Scalar], marker: String, contentStart: Int
     ) throws(DiagnosticError) -> [Unicode.Scalar] {
         let markerLength = marker.unicodeScalars.count
         let lastNewline = value.lastIndex(of: "\n")
@@ -205,7 +205,6 @@ struct Lexer {
 
         var output: [Unicode.Scalar] = []
         var lineStart = 0
-        var lineNumber = 0
         while lineStart <= lastNewline {
             let lineEnd = value[lineStart...lastNewline].firstIndex(of: "\n") ?? lastNewline
             let lineText = value[lineStart..<lineEnd]
@@ -224,7 +223,6 @@ struct Lexer {
                     at: location(at: contentStart + lineStart))
             }
             lineStart = lineEnd + 1
-            lineNumber += 1
         }
         if output.last == "\n" { output.removeLast() }
         return output
