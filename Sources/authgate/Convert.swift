@@ -4,7 +4,7 @@ import Foundation
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Read a Caddyfile or manifests and convert them (YAML on stdout, diagnostics on stderr).",
+        abstract: "Read a Caddyfile or manifests and check them as the source proxy reads them (diagnostics on stderr; writing Gateway API objects is not implemented yet).",
         discussion: """
             INPUT is a Caddyfile, a YAML file (multi-document or a kubectl `kind: List`), a \
             directory of YAML files, or - for standard input. The kind is detected from the \
