@@ -160,31 +160,15 @@ struct CaddyConformanceTests {
 
     @Test func theCommandLineExitsTwoOnAGrammarReject() throws {
         _ = try Self.outcomes.get()
-        let binary = packageRoot.appendingPathComponent(".build/debug/authgate")
-        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the package first (swift build); \(binary.path) is missing")
         let corpusFile = (ProcessInfo.processInfo.environment["AUTHGATE_SHARED"].map { URL(fileURLWithPath: $0) }
             ?? packageRoot.deletingLastPathComponent().appendingPathComponent("shared"))
             .appendingPathComponent("conformance/caddy-adapt-v2.11.4/heredoc_invalid_marker.caddyfiletest")
         let text = try String(contentsOf: corpusFile, encoding: .utf8)
         let caddyfile = text.components(separatedBy: "\n").prefix { $0.trimmingCharacters(in: .whitespaces) != "----------" }.joined(separator: "\n")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["convert", "--from", "caddyfile", "-"]
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        input.fileHandleForWriting.write(Data(caddyfile.utf8))
-        try input.fileHandleForWriting.close()
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 2)
-        #expect(stdout.isEmpty)
-        #expect(stderr.hasPrefix("<stdin>:4:13: error: heredoc marker must contain only"), "\(stderr)")
+        let run = try runAuthgate(["convert", "--from", "caddyfile", "-"], stdin: caddyfile)
+        #expect(run.status == 2)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr.hasPrefix("<stdin>:4:13: error: heredoc marker must contain only"), "\(run.stderr)")
     }
 }
 

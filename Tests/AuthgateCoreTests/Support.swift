@@ -59,3 +59,33 @@ struct PositionedError: CustomTestStringConvertible, Sendable {
     var column: Int
     var testDescription: String { name }
 }
+
+/// What one run of the built `authgate` binary did.
+struct CommandRun {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs `.build/debug/authgate` (built by `swift build`, which Tests/run-all runs first).
+func runAuthgate(_ arguments: [String], stdin: String = "", directory: URL? = nil) throws -> CommandRun {
+    let binary = packageRoot.appendingPathComponent(".build/debug/authgate")
+    try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the package first (swift build); \(binary.path) is missing")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
+    let input = Pipe()
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    input.fileHandleForWriting.write(Data(stdin.utf8))
+    try input.fileHandleForWriting.close()
+    let stdout = output.fileHandleForReading.readDataToEndOfFile()
+    let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+}

@@ -34,7 +34,7 @@ public struct CaddyfileFrontEnd: Sendable {
         do {
             bytes = try fileSystem.read(path)
         } catch {
-            throw DiagnosticError("cannot read \(path): \(error)", at: SourceLocation(file: path, line: 1, column: 1))
+            throw DiagnosticError("cannot read \(path): \(error)", at: nil)
         }
         return try parse(bytes: bytes, file: path, diagnostics: &diagnostics)
     }

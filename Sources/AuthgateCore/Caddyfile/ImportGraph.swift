@@ -2,16 +2,30 @@
 ///
 /// Nodes are canonical file paths, or `path:snippet` for a snippet defined in that file
 /// (Caddy namespaces snippets the same way, so two snippets of one file are distinct).
+/// Each node also has a label for messages: the path as the user wrote it, or
+/// `(snippet)`.
 struct ImportGraph {
+    struct Node {
+        /// Identity: the canonical path, or `path:snippet`.
+        var key: String
+        /// What a message shows.
+        var label: String
+    }
+
     private var edges: [String: [String]] = [:]
     private var edgeSet: Set<[String]> = []
+    private var labels: [String: String] = [:]
 
     /// Adds `from → to` for each target; throws, naming the cycle, when one of them can
     /// already reach `from`.
-    mutating func addEdges(from: String, to targets: [String], at token: Token) throws(DiagnosticError) {
-        for target in targets {
+    mutating func addEdges(from source: Node, to targets: [Node], at token: Token) throws(DiagnosticError) {
+        labels[source.key] = labels[source.key] ?? source.label
+        let from = source.key
+        for node in targets {
+            labels[node.key] = labels[node.key] ?? node.label
+            let target = node.key
             if let path = path(from: target, to: from) {
-                let chain = ([from] + path).map(Self.display).joined(separator: " → ")
+                let chain = ([from] + path).map { labels[$0] ?? $0 }.joined(separator: " → ")
                 throw token.error("import cycle: \(chain)")
             }
             if edgeSet.insert([from, target]).inserted {
@@ -47,13 +61,5 @@ struct ImportGraph {
             }
         }
         return nil
-    }
-
-    /// Snippet nodes show as the snippet's name; file nodes as the file's last component.
-    private static func display(_ node: String) -> String {
-        if let colon = node.lastIndex(of: ":"), !node[node.index(after: colon)...].contains("/") {
-            return "(\(node[node.index(after: colon)...]))"
-        }
-        return node.split(separator: "/").last.map(String.init) ?? node
     }
 }

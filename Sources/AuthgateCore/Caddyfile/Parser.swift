@@ -281,16 +281,22 @@ struct Parser {
         }
 
         let importing: [Token]
-        let nodes: [String]
+        let nodes: [ImportGraph.Node]
         if let snippet = snippets[pattern] {
             importing = snippet
-            nodes = snippet.first.map { ["\(fileSystem.canonical($0.location.file)):\($0.snippetName ?? pattern)"] } ?? []
+            nodes = snippet.first.map { first in
+                let name = first.snippetName ?? pattern
+                return [ImportGraph.Node(key: "\(fileSystem.canonical(first.location.file)):\(name)", label: "(\(name))")]
+            } ?? []
         } else {
             (importing, nodes) = try tokensOfFiles(matching: pattern, importedBy: importToken)
         }
 
-        var node = fileSystem.canonical(importToken.location.file)
-        if let snippet = importToken.snippetName { node += ":\(snippet)" }
+        var node = ImportGraph.Node(key: fileSystem.canonical(importToken.location.file), label: importToken.location.file)
+        if let snippet = importToken.snippetName {
+            node.key += ":\(snippet)"
+            node.label = "(\(snippet))"
+        }
         try graph.addEdges(from: node, to: nodes, at: importToken)
 
         importedTokens += importing.count
@@ -383,7 +389,7 @@ struct Parser {
     }
 
     /// The tokens of every file an import pattern names, with the graph nodes they are.
-    private mutating func tokensOfFiles(matching pattern: String, importedBy importToken: Token) throws(DiagnosticError) -> ([Token], [String]) {
+    private mutating func tokensOfFiles(matching pattern: String, importedBy importToken: Token) throws(DiagnosticError) -> ([Token], [ImportGraph.Node]) {
         let globPattern = pattern.hasPrefix("/") ? pattern : Path.join(Path.directory(of: importToken.location.file), pattern)
         if globPattern.count(where: { $0 == "*" }) > 1 || globPattern.count(where: { $0 == "?" }) > 1
             || (globPattern.contains("[") && globPattern.contains("]"))
@@ -425,6 +431,6 @@ struct Parser {
                 throw importToken.error("imports expand to more than \(importedTokenBudget) tokens; refusing to expand further")
             }
         }
-        return (tokens, matches.map(fileSystem.canonical))
+        return (tokens, matches.map { ImportGraph.Node(key: fileSystem.canonical($0), label: $0) })
     }
 }
