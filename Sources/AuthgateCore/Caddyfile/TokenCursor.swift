@@ -144,3 +144,44 @@ public struct TokenCursor: Sendable {
         return DiagnosticError(message, at: nil)
     }
 }
+
+extension TokenCursor {
+    /// The current token and everything that belongs to it: the rest of its line and
+    /// any block opened on it (Caddy's `NextSegment`). Leaves the cursor on the
+    /// segment's last token.
+    mutating func nextSegment() -> Segment {
+        guard let first = token else { return Segment([]) }
+        var tokens = [first]
+        var nesting = 0
+        var previous = first
+        while next() {
+            guard let current = token else { break }
+            if nesting == 0 && previous.isFollowedOnNewLine(by: current) {
+                back()
+                break
+            }
+            if current.isOpenBrace {
+                nesting += 1
+            } else if current.isCloseBrace {
+                if nesting == 0 {
+                    back()
+                    break
+                }
+                nesting -= 1
+            }
+            tokens.append(current)
+            previous = current
+        }
+        return Segment(tokens)
+    }
+
+    /// The segments of the block opened at the end of the current line.
+    mutating func blockSegments() -> [Segment] {
+        var segments: [Segment] = []
+        let depth = nesting
+        while nextBlock(depth) {
+            segments.append(nextSegment())
+        }
+        return segments
+    }
+}

@@ -1,0 +1,123 @@
+/// Caddy's semantics, applied to a parsed Caddyfile: each site's directives become a
+/// `CaddyProgram` (what Caddy did with each request) and from it the plan's routing
+/// decisions, per host.
+public struct CaddyImporter: Sendable {
+    public init() {}
+
+    public func plan(from document: CaddyfileDocument, diagnostics: inout Diagnostics) throws(DiagnosticError) -> MigrationPlan {
+        var order = DirectiveOrder()
+        if let global = document.globalOptions {
+            for segment in global.segments where segment.directive == "order" {
+                try order.apply(Array(segment.tokens.dropFirst()))
+            }
+        }
+        for route in document.namedRoutes {
+            if let token = route.keys.first {
+                diagnostics.append(.warning("named route \(token.text) is not migrated; requests that 'invoke' it are left without its handlers", at: token.location, importChain: token.importChain))
+            }
+        }
+
+        var providers: [AuthProvider] = []
+        var sites: [SitePlan] = []
+        var hostOwner: [String: SourceLocation] = [:]
+        for site in orderedSites(document.sites) {
+            var reader = CaddySiteReader(providers: providers, order: order)
+            let routes = try reader.readBlock(site.block.segments, scope: .init(), sorted: true)
+            diagnostics.append(contentsOf: reader.diagnostics)
+            providers = reader.providers
+
+            var hosts: [String] = []
+            var sitePaths = Set<String>()
+            for address in site.addresses {
+                let host = address.host.lowercased()
+                let key = Token(text: address.original, line: address.location.line, location: address.location)
+                if IPAddress.isIPv4(host) || host.contains(":") {
+                    diagnostics.append(.warning("site address \(address.original) is an IP address; Gateway API hostnames cannot be IPs, so this address is not migrated", at: key.location))
+                    continue
+                }
+                if !address.port.isEmpty && address.port != "80" && address.port != "443" {
+                    diagnostics.append(.note("site address \(address.original) listens on port \(address.port); ports belong to the Gateway's listeners, which authgate does not write (see --section-name)", at: key.location))
+                }
+                if let earlier = hostOwner[host] {
+                    diagnostics.append(.warning("site address \(address.original) names a host already converted from \(earlier); Caddy served them on different listeners, but one HTTPRoute per host is written, so this one is left out", at: key.location))
+                    continue
+                }
+                hostOwner[host] = address.location
+                if !address.path.isEmpty { sitePaths.insert(address.path) }
+                if !hosts.contains(host) { hosts.append(host) }
+            }
+            if hosts.isEmpty && site.addresses.allSatisfy({ !$0.host.isEmpty }) { continue }
+
+            var siteRoutes = routes
+            var boundaries = reader.boundaryPatterns
+            if let path = sitePaths.sorted().first {
+                if sitePaths.count > 1, let address = site.addresses.first {
+                    diagnostics.append(.warning("the addresses of this site have different paths; authgate uses \(path) for all of them", at: address.location))
+                }
+                let pattern = PathPattern.caddy(path.lowercased())
+                boundaries.append(pattern)
+                siteRoutes = [CaddyRoute(matcher: CaddyMatcher(conditions: [.path([pattern], written: [path])]), handlers: [.subroute(routes)])]
+            }
+            let program = CaddyProgram(routes: siteRoutes, boundaryPatterns: boundaries)
+            let realHosts = hosts.filter { !$0.isEmpty }
+            let isCatchAll = hosts.contains("") || hosts.isEmpty
+            sites += hostGroups(program: program, hosts: isCatchAll ? [] : realHosts, providers: providers, location: site.block.location)
+        }
+        var plan = MigrationPlan(sites: sites, authProviders: providers)
+        AuthentikOutpostPaths.add(to: &plan, diagnostics: &diagnostics)
+        return plan
+    }
+
+    /// Sites with an `https://` or scheme-less address first, so when Caddy served one
+    /// host on two listeners the HTTPS site is the one converted.
+    private func orderedSites(_ sites: [CaddyfileDocument.Site]) -> [CaddyfileDocument.Site] {
+        let plainHTTP = sites.filter { site in site.addresses.allSatisfy { $0.scheme == "http" || $0.port == "80" } }
+        let rest = sites.filter { site in !site.addresses.allSatisfy { $0.scheme == "http" || $0.port == "80" } }
+        return rest + plainHTTP
+    }
+
+    /// Splits a site into groups of hosts the program treats alike: hosts named by
+    /// `host` matchers inside a wildcard or catch-all site get their own group.
+    private func hostGroups(program: CaddyProgram, hosts: [String], providers: [AuthProvider], location: SourceLocation?) -> [SitePlan] {
+        var matcherHosts: [String] = []
+        func collect(_ conditions: [CaddyCondition]) {
+            for condition in conditions {
+                switch condition {
+                case .host(let values): matcherHosts += values.filter { !$0.contains("*") }
+                case .not(let inner): collect(inner)
+                default: break
+                }
+            }
+        }
+        func walk(_ routes: [CaddyRoute]) {
+            for route in routes {
+                collect(route.matcher.conditions)
+                for case .subroute(let inner) in route.handlers { walk(inner) }
+            }
+        }
+        walk(program.routes)
+
+        var groups: [(hosts: [String], representative: String)] = []
+        for host in Array(Set(matcherHosts)).sorted() where !hosts.contains(host) {
+            let covered = hosts.isEmpty || hosts.contains { HostName.gatewayMatches(pattern: $0, host: host) }
+            if covered { groups.append(([host], host)) }
+        }
+        if hosts.isEmpty {
+            groups.append(([], "authgate-probe.invalid"))
+        } else {
+            for host in hosts {
+                groups.append(([host], host.hasPrefix("*.") ? "authgate-probe" + host.dropFirst() : host))
+            }
+        }
+        var plans: [SitePlan] = []
+        for group in groups {
+            let decisions = DecisionBuilder.decisions(for: program, host: group.representative, authProviders: providers)
+            if let index = plans.firstIndex(where: { $0.decisions == decisions && !$0.hosts.isEmpty && !group.hosts.isEmpty }) {
+                plans[index].hosts += group.hosts
+            } else {
+                plans.append(SitePlan(hosts: group.hosts, decisions: decisions, behaviour: program, location: location))
+            }
+        }
+        return plans
+    }
+}

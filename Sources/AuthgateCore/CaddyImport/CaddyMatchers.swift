@@ -1,0 +1,76 @@
+/// Named matchers: `@name { path …; host …; not … }`, `@name path /a /b` on one line,
+/// and `@name "expression"`. Path, host and `not` are understood; other matcher types
+/// (method, header, query, remote_ip, expression, …) cannot be expressed in Gateway API
+/// and become a warning plus a condition taken to hold (see `CaddyCondition.unsupported`).
+enum CaddyMatchers {
+    static func define(_ segment: Segment, in scope: inout CaddySiteReader.Scope, reader: inout CaddySiteReader) throws(DiagnosticError) {
+        var cursor = segment.cursor
+        cursor.next()
+        guard let nameToken = cursor.token else { return }
+        let name = nameToken.text
+        var conditions = scope.matchers[name]?.conditions ?? []
+        if cursor.nextArg() {
+            guard let first = cursor.token else { return }
+            if first.isOpenBrace {
+                cursor.back()
+                let depth = cursor.nesting
+                while cursor.nextBlock(depth) {
+                    conditions.append(try condition(&cursor, scope: scope, reader: &reader))
+                }
+            } else if first.isQuoted && !cursor.nextIsOnSameLineForMatcher() {
+                reader.warn("matcher \(name) is a CEL expression, which Gateway API cannot express; authgate treats it as always matching", at: first)
+                conditions.append(.unsupported("expression"))
+            } else {
+                conditions.append(try condition(&cursor, scope: scope, reader: &reader))
+            }
+        } else {
+            throw nameToken.error("matcher \(name) is defined without any condition")
+        }
+        scope.matchers[name] = CaddyMatcher(conditions: conditions)
+    }
+
+    /// Reads one condition with the cursor on its type word.
+    static func condition(_ cursor: inout TokenCursor, scope: CaddySiteReader.Scope, reader: inout CaddySiteReader) throws(DiagnosticError) -> CaddyCondition {
+        guard let typeToken = cursor.token else { throw cursor.error("expected a matcher type") }
+        switch typeToken.text {
+        case "path":
+            let values = cursor.remainingArgTokens()
+            guard !values.isEmpty else { throw typeToken.error("path matcher needs at least one pattern") }
+            return reader.pathCondition(values, scope: scope)
+        case "host":
+            let values = cursor.remainingArgTokens()
+            guard !values.isEmpty else { throw typeToken.error("host matcher needs at least one host name") }
+            return .host(values.map { $0.text.lowercased() })
+        case "not":
+            var inner: [CaddyCondition] = []
+            if cursor.nextArg() {
+                if cursor.isAtOpenBrace {
+                    cursor.back()
+                } else {
+                    inner.append(try condition(&cursor, scope: scope, reader: &reader))
+                }
+            }
+            let depth = cursor.nesting
+            while cursor.nextBlock(depth) {
+                inner.append(try condition(&cursor, scope: scope, reader: &reader))
+            }
+            guard !inner.isEmpty else { throw typeToken.error("not matcher needs a matcher to negate") }
+            if inner.contains(where: \.containsUnsupported) {
+                reader.warn("'not' wraps a matcher Gateway API cannot express; authgate treats the whole 'not' as always matching, so what it guards (such as forward_auth) still applies everywhere", at: typeToken)
+            }
+            return .not(inner)
+        default:
+            let type = typeToken.text
+            _ = cursor.remainingArgTokens()
+            let depth = cursor.nesting
+            while cursor.nextBlock(depth) {}
+            reader.warn("matcher type '\(type)' cannot be expressed in Gateway API routing; authgate treats it as always matching (so auth it guards applies to every request, and a route it guards takes every request)", at: typeToken)
+            return .unsupported(type)
+        }
+    }
+}
+
+extension TokenCursor {
+    /// Whether another word follows on the current line.
+    func nextIsOnSameLineForMatcher() -> Bool { nextIsOnSameLine() }
+}

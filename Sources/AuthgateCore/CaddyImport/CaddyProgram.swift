@@ -1,0 +1,185 @@
+/// A site's routes as Caddy's HTTP adapter arranges them: directives sorted into
+/// Caddy's order, `handle` blocks grouped so only the first match runs, `route` blocks
+/// kept as written. Evaluating it for a request is what Caddy did with that request.
+struct CaddyRoute: Sendable {
+    var matcher: CaddyMatcher
+    /// Routes sharing a group are mutually exclusive: only the first that matches runs.
+    var group: Int?
+    var handlers: [CaddyHandler]
+}
+
+indirect enum CaddyHandler: Sendable {
+    /// Ask the auth provider; on success continue with the copied headers.
+    case forwardAuth(provider: Int, location: SourceLocation)
+    case rewrite(PathRewrite, location: SourceLocation)
+    case requestHeaders(HeaderChanges)
+    case responseHeaders(HeaderChanges)
+    /// A nested route list (`handle`, `handle_path`, `route`); when nothing in it
+    /// answers, the request goes on to the next handler.
+    case subroute([CaddyRoute])
+    case proxy([Upstream], requestHeaders: HeaderChanges, location: SourceLocation)
+    case redirect(Redirect, location: SourceLocation)
+    /// The proxy answers itself (`respond`, `abort`, `file_server`, `php_fastcgi`, …).
+    case answer(directive: String, location: SourceLocation)
+
+    var isTerminal: Bool {
+        switch self {
+        case .proxy, .redirect, .answer: true
+        default: false
+        }
+    }
+}
+
+/// The conditions of one matcher set; all must hold.
+struct CaddyMatcher: Sendable {
+    var conditions: [CaddyCondition]
+
+    static let always = CaddyMatcher(conditions: [])
+
+    /// Evaluates for a host and the (possibly rewritten) path.
+    func matches(host: String, path: String) -> Bool {
+        conditions.allSatisfy { $0.holds(host: host, path: path) }
+    }
+
+    /// The single path pattern, when the matcher is exactly one path with one value;
+    /// Caddy sorts same-directive routes by its length.
+    var singlePath: String? {
+        guard conditions.count == 1, case .path(let patterns, let written) = conditions[0], patterns.count == 1 else { return nil }
+        return written.first
+    }
+
+    var hasConditions: Bool { !conditions.isEmpty }
+}
+
+indirect enum CaddyCondition: Sendable {
+    /// Any of these path patterns (lower-case; Caddy matches paths case-insensitively).
+    case path([PathPattern], written: [String])
+    /// Any of these hosts (lower-case; `*` labels are wildcards).
+    case host([String])
+    /// None of these conditions all hold.
+    case not([CaddyCondition])
+    /// A condition Gateway API cannot express (method, header, remote_ip, …). It is
+    /// taken to hold, so auth it guards still runs and routes it guards still exist;
+    /// under `not` the whole `not` is taken to hold for the same reason.
+    case unsupported(String)
+
+    func holds(host: String, path: String) -> Bool {
+        switch self {
+        case .path(let patterns, _):
+            let cleaned = CaddyPath.clean(path.lowercased())
+            return patterns.contains { $0.matches(cleaned) }
+        case .host(let hosts):
+            return hosts.contains { HostName.matches(pattern: $0, host: host) }
+        case .not(let inner):
+            if inner.contains(where: \.containsUnsupported) { return true }
+            return !inner.allSatisfy { $0.holds(host: host, path: path) }
+        case .unsupported:
+            return true
+        }
+    }
+
+    var containsUnsupported: Bool {
+        switch self {
+        case .unsupported: true
+        case .not(let inner): inner.contains(where: \.containsUnsupported)
+        default: false
+        }
+    }
+}
+
+enum HostName {
+    /// Caddy's host matcher: exact (case-insensitive), or `*` standing for one label.
+    static func matches(pattern: String, host: String) -> Bool {
+        let host = host.lowercased()
+        if pattern == host { return true }
+        guard pattern.contains("*") else { return false }
+        let patternLabels = pattern.split(separator: ".", omittingEmptySubsequences: false)
+        let hostLabels = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard patternLabels.count == hostLabels.count else { return false }
+        return zip(patternLabels, hostLabels).allSatisfy { $0 == "*" || $0 == $1 }
+    }
+
+    /// Gateway API's hostname match: `*.example.com` is a suffix match over one or more
+    /// labels; anything else is exact.
+    static func gatewayMatches(pattern: String, host: String) -> Bool {
+        if pattern.hasPrefix("*.") { return host.hasSuffix(pattern.dropFirst()) && host.count > pattern.count - 1 }
+        return pattern == host
+    }
+}
+
+enum CaddyPath {
+    /// Caddy cleans the request path before matching: doubled slashes merged, `.` and
+    /// `..` resolved, a trailing slash kept.
+    static func clean(_ path: String) -> String {
+        if path.isEmpty { return "/" }
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        var cleaned = "/" + parts.joined(separator: "/")
+        if path.hasSuffix("/") && cleaned != "/" { cleaned += "/" }
+        return cleaned
+    }
+}
+
+/// The routes of one Caddy site, evaluable for any request.
+struct CaddyProgram: SourceBehaviour {
+    var routes: [CaddyRoute]
+    var boundaryPatterns: [PathPattern]
+
+    func outcome(host: String, path: String) -> RequestOutcome {
+        var state = State(path: path)
+        if Self.run(routes, host: host, state: &state) {
+            return state.outcome
+        }
+        state.outcome.terminal = .unhandled
+        return state.outcome
+    }
+
+    struct State {
+        var path: String
+        var outcome = RequestOutcome(terminal: .unhandled)
+    }
+
+    /// Runs a route list; true once a terminal handler answered.
+    static func run(_ routes: [CaddyRoute], host: String, state: inout State) -> Bool {
+        var finishedGroups = Set<Int>()
+        for route in routes {
+            if let group = route.group, finishedGroups.contains(group) { continue }
+            guard route.matcher.matches(host: host, path: state.path) else { continue }
+            if let group = route.group { finishedGroups.insert(group) }
+            for handler in route.handlers {
+                switch handler {
+                case .forwardAuth(let provider, let location):
+                    state.outcome.auth.append(provider)
+                    state.outcome.provenance.auth.append(location)
+                case .rewrite(let rewrite, _):
+                    state.outcome.rewrites.append(rewrite)
+                    state.path = rewrite.apply(to: state.path)
+                case .requestHeaders(let changes):
+                    state.outcome.requestHeaders.merge(changes)
+                case .responseHeaders(let changes):
+                    state.outcome.responseHeaders.merge(changes)
+                case .subroute(let inner):
+                    if run(inner, host: host, state: &state) { return true }
+                case .proxy(let upstreams, let headers, let location):
+                    state.outcome.requestHeaders.merge(headers)
+                    state.outcome.terminal = .proxy(upstreams)
+                    state.outcome.provenance.terminal = location
+                    return true
+                case .redirect(let redirect, let location):
+                    state.outcome.terminal = .redirect(redirect)
+                    state.outcome.provenance.terminal = location
+                    return true
+                case .answer(let directive, let location):
+                    state.outcome.terminal = .answeredByProxy(directive: directive)
+                    state.outcome.provenance.terminal = location
+                    return true
+                }
+            }
+        }
+        return false
+    }
+}

@@ -1,0 +1,141 @@
+/// Reads the directives of one site (and the blocks nested in it) into a `CaddyProgram`,
+/// collecting auth providers and diagnostics. Each directive is read by its handler in
+/// `CaddyDirectives.table`.
+struct CaddySiteReader {
+    var diagnostics = Diagnostics()
+    /// Auth providers of the whole Caddyfile, shared across sites.
+    var providers: [AuthProvider]
+    var order: DirectiveOrder
+    /// Every path pattern met, in the request's original path space.
+    var boundaryPatterns: [PathPattern] = []
+    private var nextGroup = 0
+
+    init(providers: [AuthProvider], order: DirectiveOrder) {
+        self.providers = providers
+        self.order = order
+    }
+
+    /// The scope a block is read in: the named matchers visible there, and the prefix
+    /// an enclosing `handle_path` stripped (so patterns can be stated on the original path).
+    struct Scope {
+        var matchers: [String: CaddyMatcher] = [:]
+        var strippedPrefix = ""
+    }
+
+    /// Reads a block's segments. Directives are sorted into Caddy's order unless the
+    /// block is a `route` (which keeps written order).
+    mutating func readBlock(_ segments: [Segment], scope outer: Scope, sorted: Bool) throws(DiagnosticError) -> [CaddyRoute] {
+        var scope = outer
+        for segment in segments where segment.directive.hasPrefix("@") {
+            try CaddyMatchers.define(segment, in: &scope, reader: &self)
+        }
+        var routes: [(directive: String, route: CaddyRoute)] = []
+        for segment in segments where !segment.directive.hasPrefix("@") {
+            guard let head = segment.tokens.first else { continue }
+            let name = head.text
+            let normalized = name == "handle_path" ? "handle" : name
+            if let handler = CaddyDirectives.table[name] {
+                let produced = try handler(segment, scope, &self)
+                routes += produced.map { (normalized, $0) }
+            } else if CaddyDirectives.ignoredOutsideRoutes.contains(name) {
+                warn("'\(name)' has no equivalent in Gateway API routing; it is left out", at: head)
+            } else {
+                warn("unknown directive '\(name)' (a plugin?); authgate cannot migrate it and leaves it out — check that it did not guard or answer any request", at: head)
+            }
+        }
+        if sorted {
+            routes = order.sort(routes)
+        }
+        // Caddy makes `handle` (and `handle_path`) and `rewrite` routes of one block
+        // mutually exclusive: only the first that matches runs.
+        var groupOfDirective: [String: Int] = [:]
+        var result: [CaddyRoute] = []
+        for var entry in routes {
+            if entry.directive == "handle" || entry.directive == "rewrite" {
+                if groupOfDirective[entry.directive] == nil {
+                    groupOfDirective[entry.directive] = nextGroup
+                    nextGroup += 1
+                }
+                entry.route.group = groupOfDirective[entry.directive]
+            }
+            result.append(entry.route)
+        }
+        return result
+    }
+
+    /// Reads the matcher argument a directive may start with: `*`, a path, or `@name`.
+    /// Returns `.always` when there is none (the cursor is left before the next word).
+    mutating func matcherToken(_ cursor: inout TokenCursor, scope: Scope) throws(DiagnosticError) -> CaddyMatcher {
+        guard cursor.nextArg() else { return .always }
+        guard let token = cursor.token, !token.isOpenBrace else {
+            cursor.back()
+            return .always
+        }
+        if token.text == "*" && !token.isQuoted { return .always }
+        if token.text.hasPrefix("/") {
+            return CaddyMatcher(conditions: [pathCondition([token], scope: scope)])
+        }
+        if token.text.hasPrefix("@") {
+            guard let matcher = scope.matchers[token.text] else {
+                throw token.error("unrecognized matcher name: \(token.text)")
+            }
+            return matcher
+        }
+        cursor.back()
+        return .always
+    }
+
+    /// A path condition from written patterns, recording each pattern's boundary.
+    mutating func pathCondition(_ tokens: [Token], scope: Scope) -> CaddyCondition {
+        var patterns: [PathPattern] = []
+        for token in tokens {
+            let written = token.text
+            if written.contains("{") {
+                warn("path pattern '\(written)' holds a placeholder, which authgate cannot evaluate; it is matched literally", at: token)
+            }
+            if written.contains("%") {
+                warn("path pattern '\(written)' holds an escape sequence; Caddy compares it in escaped form, authgate compares decoded paths", at: token)
+            }
+            let pattern = PathPattern.caddy(written.lowercased())
+            patterns.append(pattern)
+            recordBoundary(pattern, strippedPrefix: scope.strippedPrefix)
+        }
+        return .path(patterns, written: tokens.map(\.text))
+    }
+
+    /// Remembers a pattern, moved back into the original path space when an enclosing
+    /// `handle_path` stripped a prefix before it is matched.
+    mutating func recordBoundary(_ pattern: PathPattern, strippedPrefix: String) {
+        guard !strippedPrefix.isEmpty else {
+            boundaryPatterns.append(pattern)
+            return
+        }
+        switch pattern {
+        case .any: boundaryPatterns.append(.prefix(strippedPrefix + "/"))
+        case .exact(let value): boundaryPatterns.append(.exact(strippedPrefix + value))
+        case .prefix(let value): boundaryPatterns.append(.prefix(strippedPrefix + value))
+        case .glob(let value) where value.hasPrefix("/"): boundaryPatterns.append(.glob(strippedPrefix + value))
+        default: boundaryPatterns.append(pattern)
+        }
+    }
+
+    /// Registers an auth provider, reusing an equal one; returns its index.
+    mutating func register(_ provider: AuthProvider) -> Int {
+        if let index = providers.firstIndex(of: provider) { return index }
+        providers.append(provider)
+        return providers.count - 1
+    }
+
+    mutating func warn(_ message: String, at token: Token) {
+        diagnostics.append(.warning(message, at: token.location, importChain: token.importChain))
+    }
+
+    mutating func note(_ message: String, at token: Token) {
+        diagnostics.append(.note(message, at: token.location, importChain: token.importChain))
+    }
+
+    /// Warns about each remaining sub-directive of a block the handler does not read.
+    mutating func warnUnsupportedSubdirective(_ token: Token, of directive: String, why: String) {
+        warn("'\(directive)' sub-directive '\(token.text)' is not migrated: \(why)", at: token)
+    }
+}

@@ -1,0 +1,83 @@
+/// `redir [<matcher>] <to> [permanent|temporary|html|<3xx>]`
+///
+/// Becomes a `RequestRedirect` filter: `permanent` is 301, `temporary` (the default)
+/// 302, an explicit code is kept where Gateway API allows it (301, 302, 303, 307, 308).
+/// `{uri}` (or `{path}`) at the end of the target keeps the request's path; a target
+/// without a path redirects to `/`.
+enum RedirDirective {
+    static let gatewayCodes: Set<Int> = [301, 302, 303, 307, 308]
+
+    static func read(_ segment: Segment, _ scope: CaddySiteReader.Scope, _ reader: inout CaddySiteReader) throws(DiagnosticError) -> [CaddyRoute] {
+        var cursor = segment.cursor
+        cursor.next()
+        guard let head = cursor.token else { return [] }
+        let matcher = try reader.matcherToken(&cursor, scope: scope)
+        let args = cursor.remainingArgTokens()
+        guard let target = args.first, args.count <= 2 else {
+            throw cursor.argumentError()
+        }
+        var status = 302
+        if args.count == 2 {
+            let code = args[1]
+            switch code.text {
+            case "permanent": status = 301
+            case "temporary": status = 302
+            case "html":
+                reader.warn("redir html answers with an HTML page that refreshes; Gateway API can only redirect, so it becomes a 302", at: code)
+            default:
+                guard let number = Int(code.text), (300...399).contains(number) else {
+                    throw code.error("redir status must be permanent, temporary, html or a 3xx code, got '\(code.text)'")
+                }
+                if Self.gatewayCodes.contains(number) {
+                    status = number
+                } else {
+                    reader.warn("redir status \(number) is not one Gateway API can send (301, 302, 303, 307, 308); it becomes 302", at: code)
+                }
+            }
+        }
+        let redirect = try parseTarget(target, status: status, reader: &reader)
+        return [CaddyRoute(matcher: matcher, handlers: [.redirect(redirect, location: head.location)])]
+    }
+
+    static func parseTarget(_ token: Token, status: Int, reader: inout CaddySiteReader) throws(DiagnosticError) -> Redirect {
+        var rest = Substring(token.text)
+        var redirect = Redirect(status: status)
+        if let separator = rest.range(of: "://") {
+            let scheme = rest[..<separator.lowerBound].lowercased()
+            guard scheme == "http" || scheme == "https" else {
+                throw token.error("redir target scheme '\(scheme)' cannot be migrated; Gateway API redirects to http or https")
+            }
+            redirect.scheme = scheme
+            rest = rest[separator.upperBound...]
+            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "{" || $0 == "?" }) ?? rest.endIndex
+            let authority = rest[..<authorityEnd]
+            rest = rest[authorityEnd...]
+            if let (host, port) = SiteAddress.splitHostPort(authority) {
+                redirect.hostname = host.lowercased()
+                guard let number = Int(port), (1...65535).contains(number) else {
+                    throw token.error("invalid port '\(port)' in redir target")
+                }
+                redirect.port = number
+            } else {
+                redirect.hostname = authority.lowercased()
+            }
+            if redirect.hostname?.contains("{") == true || redirect.hostname?.isEmpty == true {
+                throw token.error("redir target host '\(authority)' holds a placeholder or is empty; Gateway API needs a fixed host name")
+            }
+            if rest.isEmpty {
+                redirect.path = "/"
+                return redirect
+            }
+        }
+        let path = String(rest)
+        if path == "{uri}" || path == "{path}" || path == "{http.request.uri}" || path == "{http.request.uri.path}" {
+            return redirect
+        }
+        if path.contains("{") || path.contains("?") {
+            reader.warn("redir target path '\(path)' holds a placeholder or a query, which Gateway API's RequestRedirect cannot build; the redirect keeps the request's path", at: token)
+            return redirect
+        }
+        redirect.path = path
+        return redirect
+    }
+}

@@ -1,0 +1,29 @@
+/// Authentik's proxy outpost serves its own endpoints (`/outpost.goauthentik.io/start`,
+/// `/callback`, `/sign_out`) on the protected application's host: after login the
+/// browser comes back to `https://app.example.com/outpost.goauthentik.io/callback`.
+/// Caddy users often route that prefix to the outpost themselves; Traefik users must.
+/// Every host protected by Authentik gets the route in its own HTTPRoute (never shared
+/// across routes: Traefik and the Gateway API spec rank wildcard and exact hostnames
+/// differently across routes).
+enum AuthentikOutpostPaths {
+    static let prefix = "/outpost.goauthentik.io/"
+
+    static func add(to plan: inout MigrationPlan, diagnostics: inout Diagnostics) {
+        for index in plan.sites.indices {
+            let site = plan.sites[index]
+            let authentik = Set(site.decisions.flatMap(\.outcome.auth)).sorted().filter {
+                plan.authProviders[$0].kind == .authentik && plan.authProviders[$0].upstream != nil
+            }
+            guard let providerIndex = authentik.first, let server = plan.authProviders[providerIndex].upstream else { continue }
+            let pattern = PathPattern.prefix(prefix)
+            let routesPrefix = site.decisions.contains { $0.match == pattern && $0.outcome.upstreams == [server] }
+            guard !routesPrefix else { continue }
+            let decision = RoutingDecision(
+                match: pattern, outcome: RequestOutcome(terminal: .proxy([server]), provenance: Provenance(terminal: plan.authProviders[providerIndex].location)),
+                source: plan.authProviders[providerIndex].location)
+            plan.sites[index].decisions.removeAll { $0.match == pattern || $0.match == .exact(String(prefix.dropLast())) }
+            plan.sites[index].decisions.insert(decision, at: 0)
+            plan.sites[index].addedOutpostRoute = true
+        }
+    }
+}

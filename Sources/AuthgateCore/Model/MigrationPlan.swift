@@ -1,0 +1,232 @@
+/// What a migration must preserve, independent of any proxy's configuration format and
+/// of Kubernetes: for each site, which requests reach which upstream, behind which
+/// forward auth, rewritten how. Importers build it; target emitters turn it into
+/// objects; the coverage check compares both sides through it.
+public struct MigrationPlan: Sendable {
+    public var sites: [SitePlan]
+    /// Forward-auth configurations, referred to by index from `RequestOutcome.auth`.
+    public var authProviders: [AuthProvider]
+
+    public init(sites: [SitePlan] = [], authProviders: [AuthProvider] = []) {
+        self.sites = sites
+        self.authProviders = authProviders
+    }
+
+    /// Every upstream any decision proxies to, in first-use order.
+    public var upstreams: [Upstream] {
+        var seen = Set<Upstream>()
+        var result: [Upstream] = []
+        for site in sites {
+            for decision in site.decisions {
+                if case .proxy(let targets) = decision.outcome.terminal {
+                    for target in targets where seen.insert(target).inserted { result.append(target) }
+                }
+            }
+        }
+        return result
+    }
+}
+
+/// One set of host names served the same way, with the routing decisions that apply
+/// to them and the source's own behaviour to check the output against.
+public struct SitePlan: Sendable {
+    /// Lower-case host names; `*.example.com` is a wildcard. Empty means every host.
+    public var hosts: [String]
+    /// The routes as the source decided them: each match with what a request it
+    /// matches gets. More specific matches come first; a request takes the first
+    /// decision whose match it meets.
+    public var decisions: [RoutingDecision]
+    /// What the source proxy did for any request to these hosts.
+    public var behaviour: any SourceBehaviour
+    /// Where the site was defined.
+    public var location: SourceLocation?
+    /// Whether authgate added the Authentik outpost's own path, which the source did
+    /// not route (Traefik needs it on every host Authentik protects).
+    public var addedOutpostRoute = false
+
+    public init(hosts: [String], decisions: [RoutingDecision], behaviour: any SourceBehaviour, location: SourceLocation?) {
+        self.hosts = hosts
+        self.decisions = decisions
+        self.behaviour = behaviour
+        self.location = location
+    }
+}
+
+/// The source proxy's behaviour, evaluated for one request.
+public protocol SourceBehaviour: Sendable {
+    /// What a request for `path` on `host` got (the path as the client sent it).
+    func outcome(host: String, path: String) -> RequestOutcome
+    /// Paths at which the source's behaviour may change: every matcher's boundary.
+    var boundaryPatterns: [PathPattern] { get }
+}
+
+/// One routing decision: requests matching `match` (and no earlier decision) get
+/// `outcome`.
+public struct RoutingDecision: Sendable, Hashable {
+    public var match: PathPattern
+    public var outcome: RequestOutcome
+    /// The directive or object that decided the outcome (the terminal handler).
+    public var source: SourceLocation?
+
+    public init(match: PathPattern, outcome: RequestOutcome, source: SourceLocation?) {
+        self.match = match
+        self.outcome = outcome
+        self.source = source
+    }
+}
+
+/// What happens to a request: whether it passes forward auth first, how its path and
+/// headers are changed, and where it ends.
+public struct RequestOutcome: Sendable, Hashable {
+    public enum Terminal: Sendable, Hashable {
+        /// Proxied to these upstreams (load-balanced).
+        case proxy([Upstream])
+        /// Answered with a redirect.
+        case redirect(Redirect)
+        /// Answered by the proxy itself without reaching a backend (`respond`,
+        /// `abort`, `file_server`, …); the directive names it.
+        case answeredByProxy(directive: String)
+        /// Nothing handled the request (Caddy answers an empty 200).
+        case unhandled
+    }
+
+    public var terminal: Terminal
+    /// Indices into `MigrationPlan.authProviders`, in the order the request passes them.
+    public var auth: [Int]
+    /// Path changes before the request reaches the terminal, in order.
+    public var rewrites: [PathRewrite]
+    /// Request header changes (`request_header`, `header_up`).
+    public var requestHeaders: HeaderChanges
+    /// Response header changes (`header`).
+    public var responseHeaders: HeaderChanges
+    /// Where each handler that shaped this outcome was written (not part of equality).
+    public var provenance: Provenance
+
+    public init(terminal: Terminal, auth: [Int] = [], rewrites: [PathRewrite] = [], requestHeaders: HeaderChanges = .init(), responseHeaders: HeaderChanges = .init(), provenance: Provenance = .init()) {
+        self.terminal = terminal
+        self.auth = auth
+        self.rewrites = rewrites
+        self.requestHeaders = requestHeaders
+        self.responseHeaders = responseHeaders
+        self.provenance = provenance
+    }
+
+    public var isProtected: Bool { !auth.isEmpty }
+
+    /// The upstreams the request reaches, if it reaches any.
+    public var upstreams: [Upstream] {
+        if case .proxy(let targets) = terminal { return targets }
+        return []
+    }
+
+    /// The path the upstream receives for a request to `path`.
+    public func upstreamPath(for path: String) -> String {
+        rewrites.reduce(path) { $1.apply(to: $0) }
+    }
+
+    public static func == (lhs: RequestOutcome, rhs: RequestOutcome) -> Bool {
+        lhs.terminal == rhs.terminal && lhs.auth == rhs.auth && lhs.rewrites == rhs.rewrites
+            && lhs.requestHeaders == rhs.requestHeaders && lhs.responseHeaders == rhs.responseHeaders
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(terminal)
+        hasher.combine(auth)
+        hasher.combine(rewrites)
+    }
+}
+
+/// Source locations of the handlers behind an outcome; kept out of equality so two
+/// routes written in different places but behaving alike compare equal.
+public struct Provenance: Sendable, Hashable {
+    public var terminal: SourceLocation?
+    public var auth: [SourceLocation] = []
+
+    public init(terminal: SourceLocation? = nil, auth: [SourceLocation] = []) {
+        self.terminal = terminal
+        self.auth = auth
+    }
+
+    public static func == (lhs: Provenance, rhs: Provenance) -> Bool { true }
+    public func hash(into hasher: inout Hasher) {}
+}
+
+/// A change to the request path.
+public enum PathRewrite: Sendable, Hashable, CustomStringConvertible {
+    /// Remove this leading text when present (`handle_path`, `uri strip_prefix`).
+    case stripPrefix(String)
+    /// Replace the whole path (`rewrite * /index.html`).
+    case replacePath(String)
+    /// Put this text in front of the path (`rewrite * /base{uri}`).
+    case addPrefix(String)
+
+    public func apply(to path: String) -> String {
+        switch self {
+        case .stripPrefix(let prefix):
+            guard !prefix.isEmpty, path.lowercased().hasPrefix(prefix.lowercased()) else { return path }
+            let rest = String(path.dropFirst(prefix.count))
+            return rest.hasPrefix("/") ? rest : "/" + rest
+        case .replacePath(let value): return value
+        case .addPrefix(let prefix): return prefix + path
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .stripPrefix(let prefix): "strip prefix \(prefix)"
+        case .replacePath(let value): "replace path with \(value)"
+        case .addPrefix(let prefix): "add prefix \(prefix)"
+        }
+    }
+}
+
+/// Header changes; names keep the source's spelling.
+public struct HeaderChanges: Sendable, Hashable {
+    public var set: [HeaderValue] = []
+    public var add: [HeaderValue] = []
+    public var remove: [String] = []
+
+    public init(set: [HeaderValue] = [], add: [HeaderValue] = [], remove: [String] = []) {
+        self.set = set
+        self.add = add
+        self.remove = remove
+    }
+
+    public var isEmpty: Bool { self.set.isEmpty && add.isEmpty && remove.isEmpty }
+
+    public mutating func merge(_ other: HeaderChanges) {
+        self.set += other.set
+        add += other.add
+        remove += other.remove
+    }
+}
+
+public struct HeaderValue: Sendable, Hashable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A redirect answer.
+public struct Redirect: Sendable, Hashable {
+    public var status: Int
+    /// Scheme to redirect to, or nil to keep the request's.
+    public var scheme: String?
+    /// Host to redirect to, or nil to keep the request's.
+    public var hostname: String?
+    public var port: Int?
+    /// The new path, or nil to keep the request's path (and query).
+    public var path: String?
+
+    public init(status: Int, scheme: String? = nil, hostname: String? = nil, port: Int? = nil, path: String? = nil) {
+        self.status = status
+        self.scheme = scheme
+        self.hostname = hostname
+        self.port = port
+        self.path = path
+    }
+}
