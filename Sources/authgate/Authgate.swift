@@ -21,6 +21,7 @@ struct Authgate: ParsableCommand {
 }
 
 enum ExitStatus {
+    static let coverageFailed: Int32 = 1
     static let badInput: Int32 = 2
 }
 

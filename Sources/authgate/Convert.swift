@@ -4,23 +4,37 @@ import Foundation
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Read a Caddyfile or manifests and check them as the source proxy reads them (diagnostics on stderr; writing Gateway API objects is not implemented yet).",
+        abstract: "Convert a Caddyfile to Gateway API and Traefik objects that keep every protected path protected (YAML on stdout, diagnostics on stderr).",
         discussion: """
-            INPUT is a Caddyfile, a YAML file (multi-document or a kubectl `kind: List`), a \
-            directory of YAML files, or - for standard input. The kind is detected from the \
-            content; --from forces it.
+            INPUT is a Caddyfile, or - for standard input. The kind is detected from the \
+            content; --from forces it. (Ingress manifests are read and checked, but \
+            converting them is not implemented yet.)
 
             Caddyfiles are read exactly as Caddy 2.11 reads them: {$VAR} and {$VAR:default} \
             from the environment, snippets, named routes, import of snippets and files or \
-            globs (relative to the importing file) with {args[n]}, {args[:]}, {block} and \
-            {blocks.NAME}, heredocs, and Caddy's brace and address rules.
+            globs with {args[n]}, {block} and {blocks.NAME}, heredocs, Caddy's brace and \
+            address rules and its directive order (forward_auth runs before reverse_proxy; \
+            handle blocks are exclusive, most specific first).
 
-            This release checks the input only: it reports every error as \
-            file:line:col and summarises what it read on stderr. Writing Gateway API \
-            objects is not implemented yet, so nothing is printed on stdout.
+            authgate writes, in this order: the Authentik outpost (Namespace, Secret, \
+            Service, Deployment) when Authentik is not already a Service in the cluster; \
+            Services and EndpointSlices for upstreams outside the cluster; ReferenceGrants \
+            for cross-namespace backends; one forwardAuth Middleware per auth configuration; \
+            one HTTPRoute per host.
+
+            It then checks the output the way Traefik 3.7 routes it: every probe path of \
+            every host must reach the same backend behind the same auth as in the source. \
+            If a protected path would lose its auth or a path would reach another backend, \
+            convert prints each one, writes nothing and exits 1 (--allow-unprotected writes \
+            anyway).
+
+            Exit codes: 0 done (warnings allowed), 1 the coverage check failed, 2 bad input \
+            (file:line:col: error: message; nothing on stdout), 64 bad usage.
 
             Examples:
-              authgate convert Samples/basic/Caddyfile
+              authgate convert Samples/prometheus/Caddyfile --namespace monitoring
+              authgate convert Caddyfile --authentik-host https://auth.example.com \\
+                --authentik-token-file outpost-token.txt --authentik-version 2025.12.4
               authgate convert --from caddyfile - < Caddyfile
             """
     )
@@ -31,6 +45,36 @@ struct Convert: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Force the input kind instead of detecting it.", valueName: "caddyfile|manifests"))
     var from: InputKind?
 
+    @Option(name: .long, help: ArgumentHelp("Namespace of the routes, Middlewares and backend Services (Caddy has none).", valueName: "NS"))
+    var namespace: String = "default"
+
+    @Option(name: .long, help: ArgumentHelp("The Gateway every HTTPRoute attaches to.", valueName: "NS/NAME"))
+    var gateway: String = "traefik/traefik-gateway"
+
+    @Option(name: .long, help: ArgumentHelp("The Gateway listener (sectionName) the routes attach to; all listeners when not given.", valueName: "NAME"))
+    var sectionName: String?
+
+    @Option(name: .long, help: ArgumentHelp("Namespace of a new Authentik outpost.", valueName: "NS"))
+    var outpostNamespace: String = "authentik-outpost"
+
+    @Option(name: .long, help: ArgumentHelp("Name of a new Authentik outpost's Deployment and Service.", valueName: "NAME"))
+    var outpostName: String = "authentik-outpost"
+
+    @Option(name: .long, help: ArgumentHelp("Service port of a new Authentik outpost.", valueName: "PORT"))
+    var outpostPort: Int = 9000
+
+    @Option(name: .long, help: ArgumentHelp("URL of the Authentik server a new outpost connects to (otherwise a placeholder).", valueName: "URL"))
+    var authentikHost: String?
+
+    @Option(name: .long, help: ArgumentHelp("File holding the outpost token (otherwise a placeholder). The token is written only into the Secret.", valueName: "PATH"))
+    var authentikTokenFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Authentik version of the outpost image ghcr.io/goauthentik/proxy:V; it must match your Authentik server.", valueName: "V"))
+    var authentikVersion: String?
+
+    @Flag(name: .long, help: "Write the objects even when the coverage check finds paths that lose protection or change backend.")
+    var allowUnprotected = false
+
     @Option(name: .long, help: "Refuse input files larger than this many bytes.")
     var maxInputBytes: Int = 64 << 20
 
@@ -40,6 +84,28 @@ struct Convert: ParsableCommand {
         }
         if maxInputBytes <= 0 {
             throw ValidationError("--max-input-bytes must be positive")
+        }
+        for (flag, value) in [("--namespace", namespace), ("--outpost-namespace", outpostNamespace)] where !KubernetesName.isLabel(value) {
+            throw ValidationError("\(flag) '\(value)' is not a valid Kubernetes namespace (lower-case letters, digits and '-', at most 63)")
+        }
+        if !KubernetesName.isServiceName(outpostName) {
+            throw ValidationError("--outpost-name '\(outpostName)' is not a valid Service name (lower-case letters, digits and '-', starting with a letter)")
+        }
+        let parts = gateway.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        if parts.count != 2 || !KubernetesName.isLabel(parts[0]) || parts[1].isEmpty {
+            throw ValidationError("--gateway must be NAMESPACE/NAME, got '\(gateway)'")
+        }
+        if let sectionName, !KubernetesName.isLabel(sectionName) {
+            throw ValidationError("--section-name '\(sectionName)' is not a valid listener name")
+        }
+        if !(1...65535).contains(outpostPort) {
+            throw ValidationError("--outpost-port must be between 1 and 65535")
+        }
+        if let authentikHost, !(authentikHost.hasPrefix("https://") || authentikHost.hasPrefix("http://")) {
+            throw ValidationError("--authentik-host must be a URL starting with https:// or http://")
+        }
+        if let authentikVersion, authentikVersion.isEmpty || authentikVersion.contains(where: { !($0.isLetter || $0.isNumber || ".-_".contains($0)) }) {
+            throw ValidationError("--authentik-version '\(authentikVersion)' is not an image tag")
         }
     }
 
@@ -57,36 +123,69 @@ struct Convert: ParsableCommand {
                 inputList.append(.init(path: path))
             }
         }
-        let check = InputCheck(
-            fileSystem: DiskFileSystem(maxFileBytes: maxInputBytes),
-            environment: ProcessInfo.processInfo.environment, forcedKind: from)
+        let fileSystem = DiskFileSystem(maxFileBytes: maxInputBytes)
+        var options = TraefikOptions()
+        options.namespace = namespace
+        let gatewayParts = gateway.split(separator: "/").map(String.init)
+        options.gatewayNamespace = gatewayParts[0]
+        options.gatewayName = gatewayParts[1]
+        options.sectionName = sectionName
+        options.outpostNamespace = outpostNamespace
+        options.outpostName = outpostName
+        options.outpostPort = outpostPort
+        options.authentikHost = authentikHost
+        if let authentikVersion {
+            options.authentikVersion = authentikVersion
+            options.authentikVersionGiven = true
+        }
+        if let authentikTokenFile {
+            do {
+                let token = String(decoding: try fileSystem.read(authentikTokenFile), as: UTF8.self)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !token.isEmpty else {
+                    printError("authgate: error: \(authentikTokenFile) is empty; it must hold the outpost token")
+                    throw ExitCode(ExitStatus.badInput)
+                }
+                options.authentikToken = token
+            } catch let exit as ExitCode {
+                throw exit
+            } catch {
+                printError("authgate: error: cannot read --authentik-token-file \(authentikTokenFile): \(error)")
+                throw ExitCode(ExitStatus.badInput)
+            }
+        }
+
+        let conversion = Conversion(fileSystem: fileSystem, environment: ProcessInfo.processInfo.environment, forcedKind: from, options: options)
         var diagnostics = Diagnostics()
-        let summaries = check.run(inputList, diagnostics: &diagnostics)
+        let result = conversion.run(inputList, diagnostics: &diagnostics)
         for diagnostic in diagnostics.sorted {
             printError(diagnostic.description)
         }
-        guard let summaries, !diagnostics.hasErrors else { throw ExitCode(ExitStatus.badInput) }
-        for summary in summaries {
-            printError(Self.describe(summary))
+        guard let result, !diagnostics.hasErrors else { throw ExitCode(ExitStatus.badInput) }
+
+        let failures = result.failures
+        for finding in result.findings where !finding.isFailure {
+            printError(Diagnostic.warning(finding.message, at: finding.location).description)
         }
-        printError("authgate: note: input read without errors; writing Gateway API objects is not implemented yet, so nothing was printed on stdout")
+        for finding in failures {
+            let severity: Diagnostic.Severity = allowUnprotected ? .warning : .error
+            printError(Diagnostic(severity, finding.message, at: finding.location).description)
+        }
+        if !failures.isEmpty && !allowUnprotected {
+            printError("authgate: error: \(failures.count) path\(failures.count == 1 ? "" : "s") would not keep what the source gave them; nothing was written (--allow-unprotected writes anyway)")
+            throw ExitCode(ExitStatus.coverageFailed)
+        }
+        FileHandle.standardOutput.write(Data(result.yaml.utf8))
+        printError(Self.summary(result, warnings: diagnostics.warnings.count))
     }
 
-    static func describe(_ summary: InputCheck.Summary) -> String {
-        switch summary {
-        case .caddyfile(let file, let sites, let namedRoutes, let hasGlobalOptions):
-            var parts = ["\(sites.count) site address\(sites.count == 1 ? "" : "es")"]
-            if namedRoutes > 0 { parts.append("\(namedRoutes) named route\(namedRoutes == 1 ? "" : "s")") }
-            if hasGlobalOptions { parts.append("a global options block") }
-            var line = "authgate: read Caddyfile \(file): " + parts.joined(separator: ", ")
-            if !sites.isEmpty { line += " (" + sites.prefix(8).joined(separator: ", ") + (sites.count > 8 ? ", …" : "") + ")" }
-            return line
-        case .manifests(let file, let documents, let kinds):
-            var counts: [String: Int] = [:]
-            for kind in kinds { counts[kind, default: 0] += 1 }
-            let listed = counts.keys.sorted().map { "\(counts[$0]!) \($0)" }.joined(separator: ", ")
-            return "authgate: read manifests \(file): \(documents) object\(documents == 1 ? "" : "s")" + (listed.isEmpty ? "" : " (\(listed))")
-        }
+    static func summary(_ result: Conversion.Result, warnings: Int) -> String {
+        let hosts = result.plan.sites.flatMap { $0.hosts.isEmpty ? ["(any host)"] : $0.hosts }
+        let unprotected = result.plan.sites.filter { site in !site.decisions.contains { $0.outcome.isProtected } }.flatMap { $0.hosts.isEmpty ? ["(any host)"] : $0.hosts }
+        var line = "authgate: wrote \(result.emission.objects.count) objects for \(hosts.count) host\(hosts.count == 1 ? "" : "s")"
+        if !unprotected.isEmpty { line += "; without auth: " + unprotected.prefix(8).joined(separator: ", ") + (unprotected.count > 8 ? ", …" : "") }
+        line += "; \(warnings) warning\(warnings == 1 ? "" : "s")"
+        return line
     }
 }
 

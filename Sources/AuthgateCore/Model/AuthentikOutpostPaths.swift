@@ -24,6 +24,8 @@ enum AuthentikOutpostPaths {
             plan.sites[index].decisions.removeAll { $0.match == pattern || $0.match == .exact(String(prefix.dropLast())) }
             plan.sites[index].decisions.insert(decision, at: 0)
             plan.sites[index].addedOutpostRoute = true
+            let hosts = site.hosts.isEmpty ? "every host" : site.hosts.joined(separator: ", ")
+            diagnostics.append(.note("authgate routes \(prefix) on \(hosts) to the Authentik outpost without auth: Authentik's login callback comes back to the protected host there, and with Traefik nothing else routes it", at: site.location))
         }
     }
 }

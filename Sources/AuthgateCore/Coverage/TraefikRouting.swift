@@ -1,0 +1,95 @@
+/// How Traefik 3.7's Gateway API provider routes a request through HTTPRoutes
+/// (`pkg/provider/kubernetes/gateway/httproute.go`): every match becomes a router whose
+/// priority is the path's (Exact 100000; PathPrefix `/` 1; another PathPrefix or a
+/// RegularExpression 10000 + 100 × the value's length) plus the longest hostname's
+/// length plus (rules − rule index); the highest priority that matches wins.
+/// PathPrefix `/x/` matches `/x` and `/x/…` (Traefik trims the trailing slash);
+/// a RegularExpression is an unanchored Go regexp.
+public struct TraefikRouting: Sendable {
+    public struct Hit: Sendable, Hashable {
+        public var route: Int
+        public var rule: Int
+        public var priority: Int
+    }
+
+    public let routes: [HTTPRoute]
+    private let regexes: RegexCache
+
+    public init(routes: [HTTPRoute]) {
+        self.routes = routes
+        var patterns = Set<String>()
+        for route in routes {
+            for rule in route.rules {
+                for match in rule.matches where match.kind == .regularExpression { patterns.insert(match.value) }
+            }
+        }
+        regexes = RegexCache(patterns)
+    }
+
+    /// The rules that win for a request: one normally, several when routers tie.
+    public func winners(host: String, path: String) -> [Hit] {
+        var best: [Hit] = []
+        var bestPriority = Int.min
+        for (routeIndex, route) in routes.enumerated() where Self.hostMatches(route.hostnames, host) {
+            let hostPriority = route.hostnames.map(\.utf8.count).max() ?? 0
+            for (ruleIndex, rule) in route.rules.enumerated() {
+                for match in rule.matches where matches(match, path) {
+                    let priority = Self.pathPriority(match) + hostPriority + route.rules.count - ruleIndex
+                    if priority > bestPriority {
+                        bestPriority = priority
+                        best = [Hit(route: routeIndex, rule: ruleIndex, priority: priority)]
+                    } else if priority == bestPriority && !best.contains(where: { $0.route == routeIndex && $0.rule == ruleIndex }) {
+                        best.append(Hit(route: routeIndex, rule: ruleIndex, priority: priority))
+                    }
+                }
+            }
+        }
+        return best
+    }
+
+    public static func pathPriority(_ match: PathMatch) -> Int {
+        switch match.kind {
+        case .exact: return 100_000
+        case .pathPrefix: return match.value == "/" ? 1 : 10_000 + match.value.utf8.count * 100
+        case .regularExpression: return 10_000 + match.value.utf8.count * 100
+        }
+    }
+
+    public func matches(_ match: PathMatch, _ path: String) -> Bool {
+        switch match.kind {
+        case .exact:
+            return path == match.value
+        case .pathPrefix:
+            if match.value == "/" { return true }
+            let trimmed = String(match.value.trimmingSuffix("/"))
+            return path == trimmed || path.hasPrefix(trimmed + "/")
+        case .regularExpression:
+            return regexes.firstMatch(match.value, in: path)
+        }
+    }
+
+    /// Traefik turns `*.example.com` into `^[a-z0-9-\.]+\.example\.com$`.
+    static func hostMatches(_ hostnames: [String], _ host: String) -> Bool {
+        if hostnames.isEmpty { return true }
+        return hostnames.contains { HostName.gatewayMatches(pattern: $0, host: host) }
+    }
+}
+
+/// Compiled regular expressions for the RegularExpression matches authgate writes
+/// (anchors, escaped literals, `[^/]`, `.*`, `(?i)`: syntax Go and Swift share).
+final class RegexCache: @unchecked Sendable {
+    private let compiled: [String: Regex<AnyRegexOutput>]
+
+    init(_ patterns: Set<String>) {
+        var table: [String: Regex<AnyRegexOutput>] = [:]
+        for pattern in patterns {
+            table[pattern] = try? Regex(pattern)
+        }
+        compiled = table
+    }
+
+    func firstMatch(_ pattern: String, in text: String) -> Bool {
+        guard let regex = compiled[pattern] else { return false }
+        return (try? regex.firstMatch(in: text)) != nil
+    }
+}

@@ -1,0 +1,155 @@
+/// One HTTPRoute rule per routing decision: its match, the auth Middleware(s) by
+/// `ExtensionRef`, the rewrite, header and redirect filters, and the backends.
+struct RuleBuilder {
+    let namespace: String
+    let middlewareName: [Int: String]
+    /// Rewrite Middlewares written for rewrites Gateway API's URLRewrite cannot say.
+    private(set) var rewriteMiddlewares: [String: MiddlewareEffect] = [:]
+    private(set) var middlewareObjects: [KubeObject] = []
+
+    init(namespace: String, middlewareName: [Int: String]) {
+        self.namespace = namespace
+        self.middlewareName = middlewareName
+    }
+
+    mutating func rule(for decision: RoutingDecision, backends: [BackendRef], diagnostics: inout Diagnostics) -> HTTPRouteRule {
+        let match = GatewayPathMatch.match(for: decision.match)
+        let outcome = decision.outcome
+        var filters: [HTTPRouteFilter] = []
+        for provider in outcome.auth {
+            if let name = middlewareName[provider] { filters.append(.extensionRef(middleware: name)) }
+        }
+        filters += rewriteFilters(outcome.rewrites, match: match, pattern: decision.match)
+        if !outcome.requestHeaders.isEmpty { filters.append(.requestHeaderModifier(outcome.requestHeaders)) }
+        if !outcome.responseHeaders.isEmpty { filters.append(.responseHeaderModifier(outcome.responseHeaders)) }
+        var refs: [BackendRef] = []
+        switch outcome.terminal {
+        case .proxy:
+            refs = backends
+        case .redirect(let redirect):
+            filters.removeAll { if case .replaceFullPath = $0 { return true }; if case .replacePrefixMatch = $0 { return true }; return false }
+            filters.append(.requestRedirect(redirect))
+        case .answeredByProxy, .unhandled:
+            break
+        }
+        let location = decision.source.map { "\($0.file):\($0.line)" } ?? ""
+        return HTTPRouteRule(matches: [match], filters: filters, backendRefs: refs, provenance: location)
+    }
+
+    /// Gateway API's URLRewrite where it is exact: a prefix strip on the matching
+    /// PathPrefix (`ReplacePrefixMatch`), a fixed path (`ReplaceFullPath`), any rewrite
+    /// of an exact path. Otherwise Traefik's stripPrefix / addPrefix / replacePath
+    /// Middlewares, chained in order when there are several.
+    private mutating func rewriteFilters(_ rewrites: [PathRewrite], match: PathMatch, pattern: PathPattern) -> [HTTPRouteFilter] {
+        guard !rewrites.isEmpty else { return [] }
+        if case .exact(let path) = pattern, match.kind == .exact {
+            let result = rewrites.reduce(path) { $1.apply(to: $0) }
+            return result == path ? [] : [.replaceFullPath(result)]
+        }
+        if rewrites.count == 1, case .stripPrefix(let prefix) = rewrites[0], match.kind == .pathPrefix,
+            match.value.trimmingSuffix("/").lowercased() == prefix.lowercased() {
+            return [.replacePrefixMatch("/")]
+        }
+        if case .replacePath(let path) = rewrites.last! {
+            return [.replaceFullPath(path)]
+        }
+        var names: [String] = []
+        for rewrite in rewrites {
+            let (name, effect, spec): (String, MiddlewareEffect, YAMLValue)
+            switch rewrite {
+            case .stripPrefix(let prefix):
+                name = KubernetesName.label(from: "strip-prefix-" + prefix)
+                effect = .stripPrefix(prefix)
+                spec = .object([("stripPrefix", .object([("prefixes", .strings([prefix]))]))])
+            case .addPrefix(let prefix):
+                name = KubernetesName.label(from: "add-prefix-" + prefix)
+                effect = .addPrefix(prefix)
+                spec = .object([("addPrefix", .object([("prefix", .string(prefix))]))])
+            case .replacePath(let path):
+                name = KubernetesName.label(from: "replace-path-" + path)
+                effect = .replacePath(path)
+                spec = .object([("replacePath", .object([("path", .string(path))]))])
+            }
+            names.append(name)
+            addMiddleware(name, effect, spec)
+        }
+        if names.count == 1 { return [.extensionRef(middleware: names[0])] }
+        let chainName = KubernetesName.label(from: "rewrite-" + names.joined(separator: "-"))
+        addMiddleware(chainName, .chain(names), .object([("chain", .object([("middlewares", .list(names.map { .object([("name", .string($0))]) }))]))]))
+        return [.extensionRef(middleware: chainName)]
+    }
+
+    private mutating func addMiddleware(_ name: String, _ effect: MiddlewareEffect, _ spec: YAMLValue) {
+        guard rewriteMiddlewares[name] == nil else { return }
+        rewriteMiddlewares[name] = effect
+        middlewareObjects.append(KubeObject(
+            apiVersion: "traefik.io/v1alpha1", kind: "Middleware", name: name, namespace: namespace, labels: KubeLabels.managed,
+            fields: [.init("spec", spec)]))
+    }
+}
+
+/// Drops rules that change nothing (Traefik would route every probe the same without
+/// them) and merges rules that do the same thing into one rule with several matches.
+enum RuleSimplifier {
+    static func probes(for site: SitePlan) -> [String] {
+        var paths = Set<String>()
+        for pattern in site.behaviour.boundaryPatterns + site.decisions.map(\.match) + [.any] {
+            for sample in pattern.samplePaths { paths.insert(sample) }
+            let literal = pattern.literalPrefix
+            if !literal.isEmpty {
+                paths.insert(literal)
+                paths.insert(String(literal.trimmingSuffix("/")))
+                paths.insert(literal + "x")
+            }
+        }
+        return paths.filter { $0.hasPrefix("/") }.sorted()
+    }
+
+    static func simplify(_ rules: [HTTPRouteRule], probes: [String]) -> [HTTPRouteRule] {
+        func behaviour(_ candidate: [HTTPRouteRule]) -> [RuleEffect?] {
+            let routing = TraefikRouting(routes: [HTTPRoute(name: "", namespace: "", parentRefs: [], hostnames: [], rules: candidate)])
+            return probes.map { probe in
+                let winners = routing.winners(host: "", path: probe)
+                guard let first = winners.first else { return nil }
+                return RuleEffect(candidate[first.rule])
+            }
+        }
+        var current = rules
+        let reference = behaviour(current)
+        var index = 0
+        while index < current.count {
+            var without = current
+            without.remove(at: index)
+            if !without.isEmpty && behaviour(without) == reference {
+                current = without
+            } else {
+                index += 1
+            }
+        }
+        // Merge rules with the same effect (not prefix rewrites: their filter depends on
+        // the one PathPrefix match, as the CRD requires). The merge is kept only if
+        // Traefik still routes every probe the same: it changes rule indices, which
+        // break priority ties.
+        var merged: [HTTPRouteRule] = []
+        for rule in current {
+            let canMerge = !rule.filters.contains { if case .replacePrefixMatch = $0 { return true }; return false }
+            if canMerge, let target = merged.firstIndex(where: { RuleEffect($0) == RuleEffect(rule) && $0.matches.count < 16 && !$0.filters.contains { if case .replacePrefixMatch = $0 { return true }; return false } }) {
+                merged[target].matches += rule.matches
+                continue
+            }
+            merged.append(rule)
+        }
+        return behaviour(merged) == reference ? merged : current
+    }
+
+    /// What a rule does, without its matches.
+    struct RuleEffect: Hashable {
+        var filters: [HTTPRouteFilter]
+        var backendRefs: [BackendRef]
+
+        init(_ rule: HTTPRouteRule) {
+            filters = rule.filters
+            backendRefs = rule.backendRefs
+        }
+    }
+}

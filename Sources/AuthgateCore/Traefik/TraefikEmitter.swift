@@ -1,0 +1,215 @@
+/// Turns a migration plan into the objects a Traefik Gateway needs: HTTPRoutes, the
+/// Middlewares they refer to by `ExtensionRef`, ReferenceGrants for cross-namespace
+/// backends, Services and EndpointSlices for upstreams outside the cluster, and an
+/// Authentik outpost where one must be deployed.
+public struct TraefikEmitter: Sendable {
+    public var options: TraefikOptions
+
+    public init(options: TraefikOptions) {
+        self.options = options
+    }
+
+    public func emit(_ plan: MigrationPlan, diagnostics: inout Diagnostics) -> TraefikEmission {
+        var resolver = BackendResolver(options: options)
+        var objects: [KubeObject] = []
+        var effects: [String: MiddlewareEffect] = [:]
+
+        // Authentik servers the cluster cannot reach as a Service get a new outpost.
+        var needsOutpost = false
+        let outpostRef = BackendRef(name: options.outpostName, namespace: options.outpostNamespace, port: options.outpostPort)
+        let usedProviders = Set(plan.sites.flatMap { $0.decisions.flatMap(\.outcome.auth) })
+        for (index, provider) in plan.authProviders.enumerated() where provider.kind == .authentik && usedProviders.contains(index) {
+            guard let upstream = provider.upstream else { continue }
+            if upstream.isInClusterService {
+                diagnostics.append(.note("Authentik upstream \(upstream) is a Service in the cluster, so its outpost already exists; authgate deploys none and points the Middleware at it", at: provider.location))
+            } else {
+                needsOutpost = true
+                resolver.alias(upstream, to: outpostRef)
+            }
+        }
+        if needsOutpost {
+            objects += AuthentikOutpost.objects(options)
+            let firstLocation = plan.authProviders.first { $0.kind == .authentik && !($0.upstream?.isInClusterService ?? true) }?.location
+            diagnostics.append(.note("Authentik's server is not a Service in the cluster, so authgate deploys a proxy outpost: Deployment \(options.outpostNamespace)/\(options.outpostName) with image ghcr.io/goauthentik/proxy:\(options.authentikVersion); create an outpost of type Proxy in Authentik for it", at: firstLocation))
+            if !options.authentikVersionGiven {
+                diagnostics.append(.warning("the outpost image is pinned to Authentik \(options.authentikVersion); the outpost must run the same version as your Authentik server: set --authentik-version", at: firstLocation))
+            }
+            var missing: [String] = []
+            if options.authentikHost == nil { missing.append("--authentik-host (the URL of your Authentik server)") }
+            if options.authentikToken == nil { missing.append("--authentik-token-file (the outpost's token from Authentik's Outposts page)") }
+            if !missing.isEmpty {
+                diagnostics.append(.warning("Secret \(options.outpostNamespace)/\(options.outpostName)-api holds placeholders marked REPLACE-ME; set " + missing.joined(separator: " and "), at: firstLocation))
+            }
+        }
+
+        // One auth Middleware per (namespace, provider), named after the provider.
+        let routeNamespace = options.namespace
+        var middlewareName: [Int: String] = [:]
+        var takenNames = Set<String>()
+        for index in usedProviders.sorted() {
+            let provider = plan.authProviders[index]
+            let base: String
+            switch provider.kind {
+            case .authentik: base = "authentik-forward-auth"
+            case .authelia: base = "authelia-forward-auth"
+            case .oauth2Proxy: base = "oauth2-proxy-forward-auth"
+            case .generic: base = "forward-auth"
+            case .basicAuth: base = "basic-auth"
+            }
+            var name = base
+            var counter = 2
+            while takenNames.contains(name) { name = "\(base)-\(counter)"; counter += 1 }
+            takenNames.insert(name)
+            middlewareName[index] = name
+            effects[routeNamespace + "/" + name] = .auth(index)
+            objects += authMiddleware(provider, name: name, namespace: routeNamespace, resolver: &resolver, diagnostics: &diagnostics)
+        }
+
+        // Routes, one or more per site.
+        var routes: [HTTPRoute] = []
+        var routesOfSite: [[Int]] = []
+        var routeNames = Set<String>()
+        var builder = RuleBuilder(namespace: routeNamespace, middlewareName: middlewareName)
+        for site in plan.sites {
+            var rules: [HTTPRouteRule] = []
+            for decision in site.decisions {
+                let outcome = decision.outcome
+                var refs: [BackendRef] = []
+                for upstream in outcome.upstreams {
+                    refs.append(resolver.ref(for: upstream, location: outcome.provenance.terminal ?? site.location, diagnostics: &diagnostics))
+                }
+                rules.append(builder.rule(for: decision, backends: refs, diagnostics: &diagnostics))
+            }
+            rules = RuleSimplifier.simplify(rules, probes: RuleSimplifier.probes(for: site))
+            let built = routeObjects(for: site, rules: rules, names: &routeNames)
+            routesOfSite.append(Array(routes.count..<(routes.count + built.count)))
+            routes += built
+        }
+        for (key, effect) in builder.rewriteMiddlewares {
+            effects[routeNamespace + "/" + key] = effect
+        }
+        objects += builder.middlewareObjects
+        objects += resolver.objects
+        objects += referenceGrants(routes)
+        objects += routes.map(\.object)
+        objects.sort(by: KubeObject.outputOrder)
+        var refs: [Upstream: BackendRef] = [:]
+        for upstream in plan.upstreams + plan.authProviders.compactMap(\.upstream) {
+            refs[upstream] = resolver.ref(for: upstream, location: nil, diagnostics: &diagnostics)
+        }
+        return TraefikEmission(objects: objects, routes: routes, middlewareEffects: effects, backendRefs: refs, routesOfSite: routesOfSite)
+    }
+
+    /// The Middleware (and for basic auth its Secret) for one auth provider.
+    private func authMiddleware(_ provider: AuthProvider, name: String, namespace: String, resolver: inout BackendResolver, diagnostics: inout Diagnostics) -> [KubeObject] {
+        if provider.kind == .basicAuth {
+            let secretName = name + "-users"
+            let secret = KubeObject(
+                apiVersion: "v1", kind: "Secret", name: secretName, namespace: namespace, labels: KubeLabels.managed,
+                fields: [.init("type", .string("Opaque")), .init("stringData", .object([("users", .string(provider.basicAuthUsers.joined(separator: "\n") + "\n"))]))])
+            let middleware = KubeObject(
+                apiVersion: "traefik.io/v1alpha1", kind: "Middleware", name: name, namespace: namespace, labels: KubeLabels.managed,
+                fields: [.init("spec", .object([("basicAuth", .object([("secret", .string(secretName)), ("realm", provider.realm.map(YAMLValue.string))]))]))])
+            return [secret, middleware]
+        }
+        guard let upstream = provider.upstream else { return [] }
+        let ref = resolver.ref(for: upstream, location: provider.location, diagnostics: &diagnostics)
+        let scheme = upstream.scheme == .https && ref.namespace != options.outpostNamespace ? "https" : "http"
+        let host: String
+        switch upstream.placement {
+        case .ip, .externalHost:
+            host = upstream.host.contains(":") ? "[\(upstream.host)]" : upstream.host
+        default:
+            host = "\(ref.name).\(ref.namespace ?? namespace).svc.cluster.local"
+        }
+        var endpoint = provider.endpoint
+        if provider.kind == .authentik {
+            let proxies = ["/outpost.goauthentik.io/auth/caddy", "/outpost.goauthentik.io/auth/nginx", "/outpost.goauthentik.io/auth/envoy"]
+            if proxies.contains(endpoint.lowercased()) {
+                endpoint = "/outpost.goauthentik.io/auth/traefik"
+            } else if endpoint.lowercased() != "/outpost.goauthentik.io/auth/traefik" {
+                diagnostics.append(.warning("Authentik endpoint \(endpoint) is not one authgate knows; Traefik needs /outpost.goauthentik.io/auth/traefik, check the Middleware address", at: provider.location))
+            }
+        }
+        let port = ref.port
+        let address = "\(scheme)://\(host):\(port)\(endpoint)"
+        if !provider.trustedProxies.isEmpty {
+            diagnostics.append(.note("forward_auth trusted X-Forwarded-* headers from \(provider.trustedProxies.joined(separator: " ")); Traefik keeps that trust on the entry point: set entryPoints.<name>.forwardedHeaders.trustedIPs to the same ranges (trustForwardHeader on the Middleware is deprecated since Traefik v3.6.14 and not written)", at: provider.location))
+        }
+        let spec: YAMLValue = .object([
+            ("forwardAuth", .object([
+                ("address", .string(address)),
+                ("authResponseHeaders", provider.copyHeaders.isEmpty ? nil : .strings(provider.copyHeaders)),
+            ])),
+        ])
+        return [KubeObject(
+            apiVersion: "traefik.io/v1alpha1", kind: "Middleware", name: name, namespace: namespace, labels: KubeLabels.managed,
+            fields: [.init("spec", spec)])]
+    }
+
+    /// The HTTPRoute(s) for a site: at most 16 hostnames and 16 rules each (the CRD's
+    /// limits), split deterministically.
+    private func routeObjects(for site: SitePlan, rules: [HTTPRouteRule], names: inout Set<String>) -> [HTTPRoute] {
+        let base: String
+        if let first = site.hosts.first {
+            base = first.hasPrefix("*.") ? KubernetesName.label(from: "wildcard-" + first.dropFirst(2)) : KubernetesName.label(from: first)
+        } else {
+            base = "catch-all"
+        }
+        let parent = HTTPRoute.ParentRef(name: options.gatewayName, namespace: options.gatewayNamespace, sectionName: options.sectionName)
+        let hostChunks = site.hosts.isEmpty ? [[]] : stride(from: 0, to: site.hosts.count, by: 16).map { Array(site.hosts[$0..<min($0 + 16, site.hosts.count)]) }
+        var ruleChunks: [[HTTPRouteRule]] = []
+        var current: [HTTPRouteRule] = []
+        var matchCount = 0
+        for rule in rules {
+            if current.count == 16 || matchCount + rule.matches.count > 128 {
+                ruleChunks.append(current)
+                current = []
+                matchCount = 0
+            }
+            current.append(rule)
+            matchCount += rule.matches.count
+        }
+        ruleChunks.append(current)
+        var routes: [HTTPRoute] = []
+        for hosts in hostChunks {
+            for chunk in ruleChunks {
+                var name = base
+                var counter = 2
+                while names.contains(name) { name = "\(base.prefix(58))-\(counter)"; counter += 1 }
+                names.insert(name)
+                routes.append(HTTPRoute(name: name, namespace: options.namespace, parentRefs: [parent], hostnames: hosts, rules: chunk))
+            }
+        }
+        return routes
+    }
+
+    /// A ReferenceGrant in each namespace that routes from another namespace refer
+    /// into, allowing exactly those route namespaces and exactly the Services named.
+    private func referenceGrants(_ routes: [HTTPRoute]) -> [KubeObject] {
+        var wanted: [String: [String: Set<String>]] = [:]
+        for route in routes {
+            for rule in route.rules {
+                for ref in rule.backendRefs {
+                    guard let namespace = ref.namespace, namespace != route.namespace else { continue }
+                    wanted[namespace, default: [:]][route.namespace, default: []].insert(ref.name)
+                }
+            }
+        }
+        var grants: [KubeObject] = []
+        for target in wanted.keys.sorted() {
+            guard let sources = wanted[target] else { continue }
+            for source in sources.keys.sorted() {
+                let names = (sources[source] ?? []).sorted()
+                grants.append(KubeObject(
+                    apiVersion: "gateway.networking.k8s.io/v1beta1", kind: "ReferenceGrant",
+                    name: KubernetesName.label(from: "httproutes-from-" + source), namespace: target, labels: KubeLabels.managed,
+                    fields: [.init("spec", .object([
+                        ("from", .list([.object([("group", .string("gateway.networking.k8s.io")), ("kind", .string("HTTPRoute")), ("namespace", .string(source))])])),
+                        ("to", .list(names.map { .object([("group", .string("")), ("kind", .string("Service")), ("name", .string($0))]) })),
+                    ]))]))
+            }
+        }
+        return grants
+    }
+}
