@@ -18,7 +18,7 @@ public struct CaddyImporter: Sendable {
         }
 
         var providers: [AuthProvider] = []
-        var sites: [SitePlan] = []
+        var programs: [(program: CaddyProgram, hosts: [String], location: SourceLocation?)] = []
         var hostOwner: [String: SourceLocation] = [:]
         for site in orderedSites(document.sites) {
             var reader = CaddySiteReader(providers: providers, order: order)
@@ -61,7 +61,11 @@ public struct CaddyImporter: Sendable {
             let program = CaddyProgram(routes: siteRoutes, boundaryPatterns: boundaries)
             let realHosts = hosts.filter { !$0.isEmpty }
             let isCatchAll = hosts.contains("") || hosts.isEmpty
-            sites += hostGroups(program: program, hosts: isCatchAll ? [] : realHosts, providers: providers, location: site.block.location)
+            programs.append((program, isCatchAll ? [] : realHosts, site.block.location))
+        }
+        var sites: [SitePlan] = []
+        for (index, entry) in programs.enumerated() {
+            sites += hostGroups(program: entry.program, hosts: entry.hosts, providers: providers, location: entry.location, others: programs.enumerated().filter { $0.offset != index }.map { ($0.element.program, $0.element.hosts) })
         }
         var plan = MigrationPlan(sites: sites, authProviders: providers)
         AuthentikOutpostPaths.add(to: &plan, diagnostics: &diagnostics)
@@ -78,7 +82,10 @@ public struct CaddyImporter: Sendable {
 
     /// Splits a site into groups of hosts the program treats alike: hosts named by
     /// `host` matchers inside a wildcard or catch-all site get their own group.
-    private func hostGroups(program: CaddyProgram, hosts: [String], providers: [AuthProvider], location: SourceLocation?) -> [SitePlan] {
+    /// `others` are the other sites: where a wildcard or catch-all site also covers a
+    /// host of this one, its path patterns become decisions of this host too, so this
+    /// host's own route answers every path the broader route would otherwise take.
+    private func hostGroups(program: CaddyProgram, hosts: [String], providers: [AuthProvider], location: SourceLocation?, others: [(CaddyProgram, [String])]) -> [SitePlan] {
         var matcherHosts: [String] = []
         func collect(_ conditions: [CaddyCondition]) {
             for condition in conditions {
@@ -111,11 +118,18 @@ public struct CaddyImporter: Sendable {
         }
         var plans: [SitePlan] = []
         for group in groups {
-            let decisions = DecisionBuilder.decisions(for: program, host: group.representative, authProviders: providers)
+            var groupProgram = program
+            for (other, otherHosts) in others {
+                let covers = otherHosts.isEmpty
+                    ? !group.hosts.isEmpty
+                    : group.hosts.contains { host in otherHosts.contains { $0 != host && $0.hasPrefix("*.") && HostName.gatewayMatches(pattern: $0, host: host.hasPrefix("*.") ? "authgate-probe" + host.dropFirst() : host) } }
+                if covers { groupProgram.boundaryPatterns += other.boundaryPatterns }
+            }
+            let decisions = DecisionBuilder.decisions(for: groupProgram, host: group.representative, authProviders: providers)
             if let index = plans.firstIndex(where: { $0.decisions == decisions && !$0.hosts.isEmpty && !group.hosts.isEmpty }) {
                 plans[index].hosts += group.hosts
             } else {
-                plans.append(SitePlan(hosts: group.hosts, decisions: decisions, behaviour: program, location: location))
+                plans.append(SitePlan(hosts: group.hosts, decisions: decisions, behaviour: groupProgram, location: location))
             }
         }
         return plans

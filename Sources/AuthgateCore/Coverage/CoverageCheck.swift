@@ -8,18 +8,21 @@ public enum CoverageCheck {
         let routing = TraefikRouting(routes: emission.routes)
         var findings: [CoverageFinding] = []
         var indexOf: [String: Int] = [:]
-        for site in plan.sites {
+        for (siteIndex, site) in plan.sites.enumerated() {
             let hosts = site.hosts.isEmpty ? ["authgate-probe.invalid"] : site.hosts.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 }
-            var probes = Set(RuleSimplifier.probes(for: site))
-            for probe in probes { probes.insert(probe.uppercased()) }
+            let probes = RuleSimplifier.probes(for: site)
             for (hostIndex, host) in hosts.enumerated() {
                 let shownHost = site.hosts.isEmpty ? "(any host)" : site.hosts[hostIndex]
-                for path in probes.sorted() {
+                for path in probes {
                     let source = site.behaviour.outcome(host: host, path: path).reachingAuthServerNeedsNoAuth(plan.authProviders)
                     let output = OutputOutcome(routing: routing, emission: emission, host: host, path: path)
                     // One finding per host and difference, listing every path it affects.
-                    for finding in compare(source: source, output: output, plan: plan, emission: emission, host: shownHost, path: path) {
-                        let key = "\(finding.host)\u{0}\(finding.kind)\u{0}\(finding.expected)\u{0}\(finding.actual)"
+                    for var finding in compare(source: source, output: output, plan: plan, emission: emission, host: shownHost, path: path) {
+                        finding.siteIndex = siteIndex
+                        // Differences that do not break the promise are summed up per host.
+                        let key = finding.isFailure
+                            ? "\(finding.host)\u{0}\(finding.kind)\u{0}\(finding.expected)\u{0}\(finding.actual)"
+                            : "\(finding.host)\u{0}\(finding.kind)"
                         if let index = indexOf[key] {
                             if !findings[index].paths.contains(path) { findings[index].paths.append(path) }
                         } else {
@@ -115,6 +118,8 @@ public struct CoverageFinding: Sendable, Hashable {
     public var expected: String
     public var actual: String
     public var location: SourceLocation?
+    /// The plan site whose host shows the difference.
+    public var siteIndex: Int?
 
     /// Whether the difference breaks the promise (convert exits 1 unless
     /// --allow-unprotected): protection lost, a backend changed, gained or lost.

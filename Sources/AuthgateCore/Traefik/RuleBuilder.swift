@@ -12,8 +12,9 @@ struct RuleBuilder {
         self.middlewareName = middlewareName
     }
 
-    mutating func rule(for decision: RoutingDecision, backends: [BackendRef], diagnostics: inout Diagnostics) -> HTTPRouteRule {
-        let match = GatewayPathMatch.match(for: decision.match)
+    /// `forcedMatch` replaces the decision's own match (a compensating rule).
+    mutating func rule(for decision: RoutingDecision, backends: [BackendRef], forcedMatch: PathMatch? = nil) -> HTTPRouteRule {
+        let match = forcedMatch ?? GatewayPathMatch.match(for: decision.match)
         let outcome = decision.outcome
         var filters: [HTTPRouteFilter] = []
         for provider in outcome.auth {
@@ -42,7 +43,7 @@ struct RuleBuilder {
     /// Middlewares, chained in order when there are several.
     private mutating func rewriteFilters(_ rewrites: [PathRewrite], match: PathMatch, pattern: PathPattern) -> [HTTPRouteFilter] {
         guard !rewrites.isEmpty else { return [] }
-        if case .exact(let path) = pattern, match.kind == .exact {
+        if case .exact(let path) = pattern {
             let result = rewrites.reduce(path) { $1.apply(to: $0) }
             return result == path ? [] : [.replaceFullPath(result)]
         }
@@ -102,16 +103,21 @@ enum RuleSimplifier {
                 paths.insert(literal + "x")
             }
         }
+        // Caddy matches paths case-insensitively; Gateway API does not.
+        for path in Array(paths) { paths.insert(path.uppercased()) }
         return paths.filter { $0.hasPrefix("/") }.sorted()
     }
 
-    static func simplify(_ rules: [HTTPRouteRule], probes: [String]) -> [HTTPRouteRule] {
-        func behaviour(_ candidate: [HTTPRouteRule]) -> [RuleEffect?] {
-            let routing = TraefikRouting(routes: [HTTPRoute(name: "", namespace: "", parentRefs: [], hostnames: [], rules: candidate)])
-            return probes.map { probe in
-                let winners = routing.winners(host: "", path: probe)
-                guard let first = winners.first else { return nil }
-                return RuleEffect(candidate[first.rule])
+    static func simplify(_ rules: [HTTPRouteRule], hosts: [String] = [], competitors: [HTTPRoute] = [], probes: [String]) -> [HTTPRouteRule] {
+        let probeHosts = hosts.isEmpty ? ["authgate-probe.invalid"] : hosts.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 }
+        func behaviour(_ candidate: [HTTPRouteRule]) -> [[RuleEffect]] {
+            let own = HTTPRoute(name: "", namespace: "", parentRefs: [], hostnames: hosts, rules: candidate)
+            let all = [own] + competitors
+            let routing = TraefikRouting(routes: all)
+            return probeHosts.flatMap { host in
+                probes.map { probe in
+                    Set(routing.winners(host: host, path: probe).map { RuleEffect(all[$0.route].rules[$0.rule]) }).sorted { "\($0)" < "\($1)" }
+                }
             }
         }
         var current = rules

@@ -65,11 +65,10 @@ public struct TraefikEmitter: Sendable {
             objects += authMiddleware(provider, name: name, namespace: routeNamespace, resolver: &resolver, diagnostics: &diagnostics)
         }
 
-        // Routes, one or more per site.
-        var routes: [HTTPRoute] = []
-        var routesOfSite: [[Int]] = []
-        var routeNames = Set<String>()
+        // Rules per site, simplified, then compensated where the coverage check finds
+        // Traefik would route a path differently from the source.
         var builder = RuleBuilder(namespace: routeNamespace, middlewareName: middlewareName)
+        var siteRules: [[HTTPRouteRule]] = []
         for site in plan.sites {
             var rules: [HTTPRouteRule] = []
             for decision in site.decisions {
@@ -78,26 +77,73 @@ public struct TraefikEmitter: Sendable {
                 for upstream in outcome.upstreams {
                     refs.append(resolver.ref(for: upstream, location: outcome.provenance.terminal ?? site.location, diagnostics: &diagnostics))
                 }
-                rules.append(builder.rule(for: decision, backends: refs, diagnostics: &diagnostics))
+                rules.append(builder.rule(for: decision, backends: refs))
             }
-            rules = RuleSimplifier.simplify(rules, probes: RuleSimplifier.probes(for: site))
-            let built = routeObjects(for: site, rules: rules, names: &routeNames)
-            routesOfSite.append(Array(routes.count..<(routes.count + built.count)))
-            routes += built
+            siteRules.append(rules)
         }
-        for (key, effect) in builder.rewriteMiddlewares {
-            effects[routeNamespace + "/" + key] = effect
-        }
-        objects += builder.middlewareObjects
-        objects += resolver.objects
-        objects += referenceGrants(routes)
-        objects += routes.map(\.object)
-        objects.sort(by: KubeObject.outputOrder)
+        simplify(plan, &siteRules)
         var refs: [Upstream: BackendRef] = [:]
         for upstream in plan.upstreams + plan.authProviders.compactMap(\.upstream) {
             refs[upstream] = resolver.ref(for: upstream, location: nil, diagnostics: &diagnostics)
         }
-        return TraefikEmission(objects: objects, routes: routes, middlewareEffects: effects, backendRefs: refs, routesOfSite: routesOfSite)
+        let fixedObjects = objects + resolver.objects
+        let baseEffects = effects
+        let assemble = { (siteRules: [[HTTPRouteRule]], builder: RuleBuilder) -> TraefikEmission in
+            var routes: [HTTPRoute] = []
+            var routesOfSite: [[Int]] = []
+            var routeNames = Set<String>()
+            for (index, site) in plan.sites.enumerated() {
+                let built = self.routeObjects(for: site, rules: siteRules[index], names: &routeNames)
+                routesOfSite.append(Array(routes.count..<(routes.count + built.count)))
+                routes += built
+            }
+            var effects = baseEffects
+            for (key, effect) in builder.rewriteMiddlewares {
+                effects[routeNamespace + "/" + key] = effect
+            }
+            var objects = fixedObjects + builder.middlewareObjects + self.referenceGrants(routes) + routes.map(\.object)
+            objects.sort(by: KubeObject.outputOrder)
+            return TraefikEmission(objects: objects, routes: routes, middlewareEffects: effects, backendRefs: refs, routesOfSite: routesOfSite)
+        }
+        let failingBefore = CoverageRepair.failingPaths(plan, assemble(siteRules, builder))
+        if failingBefore > 0 {
+            CoverageRepair.repair(plan: plan, siteRules: &siteRules, builder: &builder, backendRefs: refs, assemble: assemble)
+            // Compensations can make earlier rules redundant; drop those, unless that
+            // lets a path fail again.
+            var simpler = siteRules
+            simplify(plan, &simpler)
+            if CoverageRepair.failingPaths(plan, assemble(simpler, builder)) <= CoverageRepair.failingPaths(plan, assemble(siteRules, builder)) {
+                siteRules = simpler
+            }
+        }
+        return assemble(siteRules, builder)
+    }
+
+    /// Drops rules Traefik would not miss: for each site, a rule goes when every probe
+    /// of the site's hosts is routed the same without it, counting the broader routes
+    /// (wildcard and catch-all hosts) that compete for the same requests.
+    private func simplify(_ plan: MigrationPlan, _ siteRules: inout [[HTTPRouteRule]]) {
+        let broad = plan.sites.indices.filter { index in plan.sites[index].hosts.isEmpty || plan.sites[index].hosts.contains { $0.hasPrefix("*.") } }
+        let order = broad + plan.sites.indices.filter { !broad.contains($0) }
+        for index in order {
+            let site = plan.sites[index]
+            let competitors = broad.filter { $0 != index && Self.competes(plan.sites[$0].hosts, with: site.hosts) }.map { other in
+                HTTPRoute(name: "", namespace: options.namespace, parentRefs: [], hostnames: plan.sites[other].hosts, rules: siteRules[other])
+            }
+            siteRules[index] = RuleSimplifier.simplify(
+                siteRules[index], hosts: site.hosts, competitors: competitors, probes: RuleSimplifier.probes(for: site))
+        }
+    }
+
+    /// Whether a route for `broad` hostnames (wildcards, or none) can take requests
+    /// meant for `hosts`.
+    static func competes(_ broad: [String], with hosts: [String]) -> Bool {
+        if broad.isEmpty { return true }
+        if hosts.isEmpty { return true }
+        return hosts.contains { host in
+            let probe = host.hasPrefix("*.") ? "authgate-probe" + host.dropFirst() : host
+            return broad.contains { $0 != host && HostName.gatewayMatches(pattern: $0, host: probe) }
+        }
     }
 
     /// The Middleware (and for basic auth its Secret) for one auth provider.
