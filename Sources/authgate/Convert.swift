@@ -176,7 +176,8 @@ struct Convert: ParsableCommand {
             throw ExitCode(ExitStatus.coverageFailed)
         }
         FileHandle.standardOutput.write(Data(result.yaml.utf8))
-        printError(Self.summary(result, warnings: diagnostics.warnings.count))
+        let findingWarnings = result.findings.count { !$0.isFailure } + (allowUnprotected ? failures.count : 0)
+        printError(Self.summary(result, warnings: diagnostics.warnings.count + findingWarnings))
     }
 
     static func summary(_ result: Conversion.Result, warnings: Int) -> String {

@@ -5,12 +5,12 @@ import Testing
 /// The command-line contract: exit codes, nothing on stdout on failure, diagnostics on
 /// stderr in compiler form.
 struct CommandLineTests {
-    @Test func theSampleIsReadAndNothingIsPrintedOnStdout() throws {
+    @Test func theSampleConvertsToYAMLOnStdoutAndASummaryOnStderr() throws {
         let run = try runAuthgate(["convert", "Samples/basic/Caddyfile"], directory: packageRoot)
         #expect(run.status == 0)
-        #expect(run.stdout.isEmpty)
-        #expect(run.stderr.contains("read Caddyfile Samples/basic/Caddyfile: 2 site addresses, a global options block (grafana.example.com, status.example.com)"))
-        #expect(run.stderr.contains("not implemented yet"))
+        #expect(run.stdout.hasPrefix("---\napiVersion: v1\nkind: Namespace\n"))
+        #expect(run.stdout.contains("kind: HTTPRoute"))
+        #expect(run.stderr.contains("authgate: wrote 8 objects for 2 hosts"))
     }
 
     @Test func anErrorInAnImportedFileNamesItsLineAndTheImport() throws {

@@ -195,6 +195,11 @@ struct OutputOutcome {
                 path = String(path.dropFirst(prefix.count))
                 if !path.hasPrefix("/") { path = "/" + path }
             }
+        case .stripPrefixIgnoringCase(let prefix):
+            if path.lowercased().hasPrefix(prefix.lowercased()) {
+                path = String(path.dropFirst(prefix.count))
+                if !path.hasPrefix("/") { path = "/" + path }
+            }
         case .addPrefix(let prefix): path = prefix + path
         case .replacePath(let value): path = value
         case .chain(let names):

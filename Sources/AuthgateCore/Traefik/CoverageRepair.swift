@@ -30,7 +30,7 @@ enum CoverageRepair {
                     guard let decision = site.decisions.first(where: { $0.match.matches(lower) }) else { continue }
                     let host = site.hosts.first.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 } ?? "authgate-probe.invalid"
                     let beaten = routing.winners(host: host, path: path).map(\.priority).max() ?? 0
-                    let match = forcedMatch(for: decision.match, caseInsensitive: path != lower, beating: beaten)
+                    guard let match = forcedMatch(for: decision.match, caseInsensitive: path != lower, beating: beaten) else { continue }
                     guard !candidateRules[siteIndex].contains(where: { $0.matches.contains(match) }) else { continue }
                     let backends = decision.outcome.upstreams.compactMap { backendRefs[$0] }
                     var rule = candidateBuilder.rule(for: decision, backends: backends, forcedMatch: match)
@@ -61,7 +61,9 @@ enum CoverageRepair {
     /// A RegularExpression for the same paths as `pattern`, long enough to outrank a
     /// router of priority `beaten` (Traefik: 10000 + 100 × length, plus at most the
     /// hostname length and 16 for the rule index, which the margin covers).
-    static func forcedMatch(for pattern: PathPattern, caseInsensitive: Bool, beating beaten: Int) -> PathMatch {
+    /// Nil when that would take more than 32 anchors (an Exact match, priority
+    /// 100000, cannot be outranked by any sensible expression).
+    static func forcedMatch(for pattern: PathPattern, caseInsensitive: Bool, beating beaten: Int) -> PathMatch? {
         let body: String
         switch pattern {
         case .any: body = "/"
@@ -74,6 +76,7 @@ enum CoverageRepair {
         let flag = caseInsensitive ? "(?i)" : ""
         var anchors = "^"
         while 10_000 + (flag + anchors + body).utf8.count * 100 <= beaten {
+            guard anchors.count < 32 else { return nil }
             anchors += "^"
         }
         return PathMatch(.regularExpression, flag + anchors + body)

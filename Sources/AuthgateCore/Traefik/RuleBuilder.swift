@@ -58,6 +58,11 @@ struct RuleBuilder {
         for rewrite in rewrites {
             let (name, effect, spec): (String, MiddlewareEffect, YAMLValue)
             switch rewrite {
+            case .stripPrefix(let prefix) where match.value.hasPrefix("(?i)"):
+                // Caddy strips case-insensitively; so does this regex.
+                name = KubernetesName.label(from: "strip-prefix-any-case-" + prefix)
+                effect = .stripPrefixIgnoringCase(prefix)
+                spec = .object([("stripPrefixRegex", .object([("regex", .strings(["(?i)^" + GatewayPathMatch.quote(prefix)]))]))])
             case .stripPrefix(let prefix):
                 name = KubernetesName.label(from: "strip-prefix-" + prefix)
                 effect = .stripPrefix(prefix)
@@ -110,15 +115,22 @@ enum RuleSimplifier {
 
     static func simplify(_ rules: [HTTPRouteRule], hosts: [String] = [], competitors: [HTTPRoute] = [], probes: [String]) -> [HTTPRouteRule] {
         let probeHosts = hosts.isEmpty ? ["authgate-probe.invalid"] : hosts.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 }
+        // A rule may go only if the route still does the same on its own (never rely
+        // on another route's rule: Traefik and the Gateway API spec rank routes of
+        // wildcard and exact hostnames differently) and with the broader routes that
+        // compete for its requests.
         func behaviour(_ candidate: [HTTPRouteRule]) -> [[RuleEffect]] {
             let own = HTTPRoute(name: "", namespace: "", parentRefs: [], hostnames: hosts, rules: candidate)
-            let all = [own] + competitors
-            let routing = TraefikRouting(routes: all)
-            return probeHosts.flatMap { host in
-                probes.map { probe in
-                    Set(routing.winners(host: host, path: probe).map { RuleEffect(all[$0.route].rules[$0.rule]) }).sorted { "\($0)" < "\($1)" }
+            var result: [[RuleEffect]] = []
+            for routes in [[own], [own] + competitors] {
+                let routing = TraefikRouting(routes: routes)
+                for host in probeHosts {
+                    for probe in probes {
+                        result.append(Set(routing.winners(host: host, path: probe).map { RuleEffect(routes[$0.route].rules[$0.rule]) }).sorted { "\($0)" < "\($1)" })
+                    }
                 }
             }
+            return result
         }
         var current = rules
         let reference = behaviour(current)

@@ -18,6 +18,8 @@ public enum MiddlewareEffect: Sendable, Hashable {
     /// Forward auth or basic auth: the index of the plan's auth provider.
     case auth(Int)
     case stripPrefix(String)
+    /// Traefik's stripPrefixRegex with `(?i)^prefix`.
+    case stripPrefixIgnoringCase(String)
     case addPrefix(String)
     case replacePath(String)
     /// A `chain` of other Middlewares, in order.

@@ -1,0 +1,76 @@
+@testable import AuthgateCore
+import Foundation
+import Testing
+
+/// Every sample under Samples/ converts to exactly its recorded YAML and diagnostics.
+/// `AUTHGATE_RECORD=1 swift test` re-records them (and fails, so a recording run is
+/// never mistaken for a passing one); a mismatch prints a unified diff.
+struct SampleGoldenTests {
+    static var samples: [String] {
+        let root = packageRoot.appendingPathComponent("Samples")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        return names.filter { FileManager.default.fileExists(atPath: root.appendingPathComponent("\($0)/Caddyfile").path) }.sorted()
+    }
+
+    @Test func thereAreAtLeastEightSamples() {
+        #expect(Self.samples.count >= 8, "Samples/ has \(Self.samples.count) samples with a Caddyfile")
+    }
+
+    @Test(arguments: samples)
+    func sampleConvertsToItsRecordedOutput(_ name: String) throws {
+        let folder = packageRoot.appendingPathComponent("Samples/\(name)")
+        let arguments = (try? String(contentsOf: folder.appendingPathComponent("args"), encoding: .utf8))?
+            .split(whereSeparator: \.isWhitespace).map(String.init) ?? []
+        let run = try runAuthgate(["convert", "Samples/\(name)/Caddyfile"] + arguments, directory: packageRoot)
+        let status = "exit \(run.status)\n"
+        let expectations: [(file: String, actual: String)] = [
+            ("expected.yaml", run.stdout), ("expected-stderr.txt", run.stderr), ("expected-exit.txt", status),
+        ]
+        if ProcessInfo.processInfo.environment["AUTHGATE_RECORD"] == "1" {
+            for (file, actual) in expectations {
+                try actual.write(to: folder.appendingPathComponent(file), atomically: true, encoding: .utf8)
+            }
+            Issue.record("recorded Samples/\(name); run the tests again without AUTHGATE_RECORD")
+            return
+        }
+        for (file, actual) in expectations {
+            guard let expected = try? String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8) else {
+                Issue.record("Samples/\(name)/\(file) is missing; record it with AUTHGATE_RECORD=1")
+                continue
+            }
+            let diff = UnifiedDiff.render(old: expected, new: actual, oldName: "Samples/\(name)/\(file)", newName: "actual")
+            #expect(diff.isEmpty, "output differs from Samples/\(name)/\(file) (AUTHGATE_RECORD=1 re-records):\n\(diff)")
+        }
+        let again = try runAuthgate(["convert", "Samples/\(name)/Caddyfile"] + arguments, directory: packageRoot)
+        #expect(again.stdout == run.stdout, "the same input must give byte-identical output")
+    }
+
+    /// Every Gateway API and Traefik object the samples produce validates against the
+    /// CRD schemas in ../shared/crds (Tests/validate-objects.py, with pinned jsonschema).
+    @Test func everyEmittedObjectValidatesAgainstItsCRD() throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let python = environment["AUTHGATE_PYTHON"] else {
+            Issue.record("AUTHGATE_PYTHON is not set: run the suite with Tests/run-all, which installs jsonschema into .build/test-peers")
+            return
+        }
+        let shared = URL(fileURLWithPath: environment["AUTHGATE_SHARED"] ?? packageRoot.deletingLastPathComponent().appendingPathComponent("shared").path)
+        let crds = shared.appendingPathComponent("crds")
+        guard FileManager.default.fileExists(atPath: crds.path) else {
+            Issue.record("the CRDs are missing at \(crds.path); set AUTHGATE_SHARED to the shared/ folder")
+            return
+        }
+        let files = Self.samples.map { "Samples/\($0)/expected.yaml" }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["Tests/validate-objects.py", crds.path] + files
+        process.currentDirectoryURL = packageRoot
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "schema validation failed:\n\(text)")
+        #expect(text.contains("objects checked"), "validate-objects.py said:\n\(text)")
+    }
+}
