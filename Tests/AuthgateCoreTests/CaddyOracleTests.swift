@@ -1,0 +1,307 @@
+@testable import AuthgateCore
+import Foundation
+import Testing
+
+/// Checks authgate's reading of Caddy's semantics against Caddy itself: real Caddy
+/// 2.11.7 adapts each Caddyfile to JSON, a small interpreter of that JSON (routes,
+/// groups, subroutes, matchers, handlers) routes every probe path, and authgate's own
+/// model must give the same outcome: same upstream, same forward auth, same path sent
+/// upstream, same redirect. Needs real Caddy (`AUTHGATE_CADDY`, from Tests/run-all).
+struct CaddyOracleTests {
+    /// Semantics where a naive reading goes wrong, each a Caddyfile on its own.
+    static let cases: [(name: String, caddyfile: String)] = [
+        ("directive order puts forward_auth before reverse_proxy", """
+            a.example.com {
+            \treverse_proxy app:80
+            \tforward_auth auth:9000 {
+            \t\turi /outpost.goauthentik.io/auth/caddy
+            \t}
+            }
+            """),
+        ("handle blocks are exclusive, most specific first, bare handle last", """
+            a.example.com {
+            \thandle {
+            \t\treverse_proxy fallback:80
+            \t}
+            \thandle /api/* {
+            \t\treverse_proxy api:80
+            \t}
+            \thandle /api/admin/* {
+            \t\tforward_auth auth:9000 {
+            \t\t\turi /api/authz/forward-auth
+            \t\t}
+            \t\treverse_proxy admin:80
+            \t}
+            }
+            """),
+        ("handle_path strips its prefix and nested matchers see the stripped path", """
+            a.example.com {
+            \thandle_path /files/* {
+            \t\treverse_proxy /public/* public:80
+            \t\treverse_proxy files:80
+            \t}
+            \treverse_proxy web:80
+            }
+            """),
+        ("path forms: exact, /x/*, character prefix, suffix, substring, glob", """
+            a.example.com {
+            \treverse_proxy /exact exact:80
+            \treverse_proxy /dir/* dir:80
+            \treverse_proxy /chars* chars:80
+            \treverse_proxy *.php php:80
+            \treverse_proxy *secret* secret:80
+            \treverse_proxy /a/*/b glob:80
+            \treverse_proxy web:80
+            }
+            """),
+        ("named matchers with not, and inline matchers on forward_auth", """
+            a.example.com {
+            \t@protected {
+            \t\tnot path /public/* /health
+            \t}
+            \tforward_auth @protected authelia:9091 {
+            \t\turi /api/authz/forward-auth
+            \t\tcopy_headers Remote-User
+            \t}
+            \t@api path /api/*
+            \treverse_proxy @api api:8080
+            \treverse_proxy web:80
+            }
+            """),
+        ("route keeps written order", """
+            a.example.com {
+            \troute {
+            \t\treverse_proxy /open/* open:80
+            \t\tforward_auth auth:9000 {
+            \t\t\turi /outpost.goauthentik.io/auth/caddy
+            \t\t}
+            \t\treverse_proxy app:80
+            \t}
+            }
+            """),
+        ("redirects and rewrites", """
+            a.example.com {
+            \tredir /old /new permanent
+            \tredir /moved/* https://b.example.com{uri} 307
+            \trewrite /app /app/
+            \turi /legacy/* strip_prefix /legacy
+            \treverse_proxy app:80
+            }
+            """),
+        ("a wildcard site dispatching on host matchers", """
+            *.example.com {
+            \t@grafana host grafana.example.com
+            \thandle @grafana {
+            \t\treverse_proxy grafana:3000
+            \t}
+            \thandle {
+            \t\tforward_auth auth:9000 {
+            \t\t\turi /outpost.goauthentik.io/auth/caddy
+            \t\t}
+            \t\treverse_proxy other:80
+            \t}
+            }
+            """),
+    ]
+
+    static var caseNames: [String] { cases.map(\.name) }
+
+    @Test(arguments: caseNames)
+    func authgateRoutesLikeCaddy(_ name: String) throws {
+        let caddyfile = try #require(Self.cases.first { $0.name == name }).caddyfile
+        try compareWithCaddy(caddyfile: caddyfile + "\n", file: "Caddyfile")
+    }
+
+    @Test(arguments: SampleGoldenTests.samples)
+    func sampleRoutesLikeCaddy(_ name: String) throws {
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("Samples/\(name)/Caddyfile"), encoding: .utf8)
+        try compareWithCaddy(caddyfile: text, file: "Samples/\(name)/Caddyfile")
+    }
+
+    func compareWithCaddy(caddyfile: String, file: String) throws {
+        let json = try adaptWithCaddy(caddyfile)
+        var diagnostics = Diagnostics()
+        let document = try CaddyfileFrontEnd(fileSystem: InMemoryFileSystem([:]), environment: [:])
+            .parse(text: caddyfile, file: file, diagnostics: &diagnostics)
+        let plan = try CaddyImporter().plan(from: document, diagnostics: &diagnostics)
+        let oracle = CaddyJSONRouter(json: json)
+        var compared = 0
+        for site in plan.sites {
+            let hosts = site.hosts.isEmpty ? ["authgate-probe.invalid"] : site.hosts.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 }
+            for host in hosts {
+                for path in RuleSimplifier.probes(for: site) where !path.lowercased().hasPrefix("/outpost.goauthentik.io") || !site.addedOutpostRoute {
+                    let ours = site.behaviour.outcome(host: host, path: path)
+                    let theirs = oracle.route(host: host, path: path)
+                    let mine = OracleOutcome(ours, providers: plan.authProviders, path: path)
+                    #expect(mine == theirs, "\(file): \(host)\(path): authgate says \(mine), Caddy's JSON says \(theirs)")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared > 0)
+    }
+
+    func adaptWithCaddy(_ caddyfile: String) throws -> [String: Any] {
+        let caddy = ProcessInfo.processInfo.environment["AUTHGATE_CADDY"] ?? packageRoot.appendingPathComponent(".build/test-peers/bin/caddy").path
+        try #require(FileManager.default.isExecutableFile(atPath: caddy), "real Caddy is missing at \(caddy): run `bash Tests/run-all` or set AUTHGATE_CADDY")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("authgate-oracle-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("Caddyfile")
+        try caddyfile.write(to: path, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: caddy)
+        process.arguments = ["adapt", "--config", path.path, "--adapter", "caddyfile"]
+        process.environment = ["HOME": folder.path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "caddy adapt refused the Caddyfile")
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+}
+
+/// An outcome both sides can state: where the request ends, behind which auth servers,
+/// with which path upstream.
+struct OracleOutcome: Equatable, CustomStringConvertible {
+    var terminal: String
+    var auth: [String]
+    var upstreamPath: String?
+
+    init(terminal: String, auth: [String], upstreamPath: String?) {
+        self.terminal = terminal
+        self.auth = auth
+        self.upstreamPath = upstreamPath
+    }
+
+    init(_ outcome: RequestOutcome, providers: [AuthProvider], path: String) {
+        auth = outcome.auth.map { providers[$0].upstream.map(Self.dial) ?? "basic" }
+        switch outcome.terminal {
+        case .proxy(let upstreams):
+            terminal = "proxy " + upstreams.map(Self.dial).sorted().joined(separator: ",")
+            upstreamPath = outcome.upstreamPath(for: path)
+        case .redirect(let redirect):
+            var target = ""
+            if let scheme = redirect.scheme, let host = redirect.hostname { target = "\(scheme)://\(host)" + (redirect.port.map { ":\($0)" } ?? "") }
+            target += redirect.path ?? path
+            terminal = "redirect \(redirect.status) \(target)"
+        case .answeredByProxy:
+            terminal = "answer"
+        case .unhandled:
+            terminal = "unhandled"
+        }
+    }
+
+    static func dial(_ upstream: Upstream) -> String {
+        "\(upstream.host):\(upstream.port)"
+    }
+
+    var description: String {
+        (auth.isEmpty ? "" : "auth[\(auth.joined(separator: ","))] ") + terminal + (upstreamPath.map { " path \($0)" } ?? "")
+    }
+}
+
+/// Routes a request through Caddy's adapted JSON config the way Caddy's HTTP app does.
+struct CaddyJSONRouter {
+    let routes: [[String: Any]]
+
+    init(json: [String: Any]) {
+        let servers = ((json["apps"] as? [String: Any])?["http"] as? [String: Any])?["servers"] as? [String: Any] ?? [:]
+        // The HTTPS server (or the only one) holds the sites.
+        let chosen = servers.keys.sorted().map { servers[$0] as? [String: Any] ?? [:] }
+            .first { (($0["listen"] as? [String]) ?? []).contains(":443") } ?? servers.values.first as? [String: Any] ?? [:]
+        routes = chosen["routes"] as? [[String: Any]] ?? []
+    }
+
+    struct State {
+        var path: String
+        var auth: [String] = []
+        var terminal: String?
+    }
+
+    func route(host: String, path: String) -> OracleOutcome {
+        var state = State(path: path)
+        _ = run(routes, host: host, state: &state, original: path)
+        let terminal = state.terminal ?? "unhandled"
+        return OracleOutcome(terminal: terminal, auth: state.auth, upstreamPath: terminal.hasPrefix("proxy") ? state.path : nil)
+    }
+
+    private func run(_ routes: [[String: Any]], host: String, state: inout State, original: String) -> Bool {
+        var finished = Set<String>()
+        for route in routes {
+            if let group = route["group"] as? String, finished.contains(group) { continue }
+            let sets = route["match"] as? [[String: Any]]
+            if let sets, !sets.contains(where: { matches($0, host: host, path: state.path) }) { continue }
+            if let group = route["group"] as? String { finished.insert(group) }
+            for handler in route["handle"] as? [[String: Any]] ?? [] {
+                if handle(handler, host: host, state: &state, original: original) { return true }
+            }
+            if route["terminal"] as? Bool == true { return false }
+        }
+        return false
+    }
+
+    private func handle(_ handler: [String: Any], host: String, state: inout State, original: String) -> Bool {
+        switch handler["handler"] as? String {
+        case "subroute":
+            return run(handler["routes"] as? [[String: Any]] ?? [], host: host, state: &state, original: original)
+        case "reverse_proxy":
+            let dials = (handler["upstreams"] as? [[String: Any]] ?? []).compactMap { $0["dial"] as? String }.map { $0.lowercased() }
+            if handler["handle_response"] != nil {
+                state.auth += dials
+                return false
+            }
+            let tls = ((handler["transport"] as? [String: Any])?["tls"]) != nil
+            state.terminal = "proxy " + dials.map { dial in dial.contains(":") ? dial : dial + (tls ? ":443" : ":80") }.sorted().joined(separator: ",")
+            return true
+        case "rewrite":
+            if let prefix = handler["strip_path_prefix"] as? String {
+                state.path = PathRewrite.stripPrefix(prefix).apply(to: state.path)
+            } else if let uri = handler["uri"] as? String {
+                if uri.hasSuffix("{http.request.uri}") {
+                    state.path = String(uri.dropLast("{http.request.uri}".count)) + state.path
+                } else {
+                    state.path = uri
+                }
+            }
+            return false
+        case "static_response":
+            let status = handler["status_code"].map { "\($0)" } ?? "200"
+            if let headers = handler["headers"] as? [String: Any], let location = (headers["Location"] as? [String])?.first {
+                let target = location.replacingOccurrences(of: "{http.request.uri}", with: state.path)
+                state.terminal = "redirect \(status) \(target)"
+            } else {
+                state.terminal = "answer"
+            }
+            return true
+        case "file_server", "error", "php_fastcgi":
+            state.terminal = "answer"
+            return true
+        default:
+            return false
+        }
+    }
+
+    private func matches(_ set: [String: Any], host: String, path: String) -> Bool {
+        for (kind, value) in set {
+            switch kind {
+            case "host":
+                let hosts = value as? [String] ?? []
+                if !hosts.contains(where: { HostName.matches(pattern: $0.lowercased(), host: host) }) { return false }
+            case "path":
+                let patterns = value as? [String] ?? []
+                let cleaned = CaddyPath.clean(path.lowercased())
+                if !patterns.contains(where: { PathPattern.caddy($0.lowercased()).matches(cleaned) }) { return false }
+            case "not":
+                let inner = value as? [[String: Any]] ?? []
+                if inner.contains(where: { matches($0, host: host, path: path) }) { return false }
+            default:
+                continue
+            }
+        }
+        return true
+    }
+}
