@@ -18,31 +18,51 @@ enum CoverageRepair {
         assemble: ([[HTTPRouteRule]], RuleBuilder) -> TraefikEmission
     ) {
         var failing = failures(plan, assemble(siteRules, builder))
-        for _ in 0..<6 where !failing.isEmpty {
-            var candidateRules = siteRules
-            var candidateBuilder = builder
-            let routing = TraefikRouting(routes: assemble(siteRules, builder).routes)
-            for finding in failing {
-                guard let siteIndex = finding.siteIndex else { continue }
-                let site = plan.sites[siteIndex]
-                for path in finding.paths {
-                    let lower = path.lowercased()
-                    guard let decision = site.decisions.first(where: { $0.match.matches(lower) }) else { continue }
-                    let host = site.hosts.first.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 } ?? "authgate-probe.invalid"
-                    let beaten = routing.winners(host: host, path: path).map(\.priority).max() ?? 0
-                    guard let match = forcedMatch(for: decision.match, caseInsensitive: path != lower, beating: beaten) else { continue }
-                    guard !candidateRules[siteIndex].contains(where: { $0.matches.contains(match) }) else { continue }
-                    let backends = decision.outcome.upstreams.compactMap { backendRefs[$0] }
-                    var rule = candidateBuilder.rule(for: decision, backends: backends, forcedMatch: match)
-                    rule.provenance += rule.provenance.isEmpty ? "compensation" : " (compensation)"
-                    candidateRules[siteIndex].insert(rule, at: 0)
+        var rounds = 0
+        while !failing.isEmpty && rounds < 8 {
+            // A compensation on a broader site can take paths from a more specific
+            // one, which the next round compensates in turn: a round is kept when it,
+            // or it and the next together, leave fewer failing paths.
+            var rules = siteRules
+            var rulesBuilder = builder
+            var kept = false
+            var current = failing
+            for _ in 0..<2 {
+                rounds += 1
+                compensate(current, plan: plan, siteRules: &rules, builder: &rulesBuilder, backendRefs: backendRefs, routes: assemble(rules, rulesBuilder).routes)
+                current = failures(plan, assemble(rules, rulesBuilder))
+                if count(current) < count(failing) {
+                    kept = true
+                    break
                 }
             }
-            let after = failures(plan, assemble(candidateRules, candidateBuilder))
-            guard count(after) < count(failing) else { break }
-            siteRules = candidateRules
-            builder = candidateBuilder
-            failing = after
+            guard kept else { break }
+            siteRules = rules
+            builder = rulesBuilder
+            failing = current
+        }
+    }
+
+    private static func compensate(
+        _ failing: [CoverageFinding], plan: MigrationPlan, siteRules: inout [[HTTPRouteRule]], builder: inout RuleBuilder,
+        backendRefs: [Upstream: BackendRef], routes: [HTTPRoute]
+    ) {
+        let routing = TraefikRouting(routes: routes)
+        for finding in failing {
+            guard let siteIndex = finding.siteIndex else { continue }
+            let site = plan.sites[siteIndex]
+            for path in finding.paths {
+                let lower = path.lowercased()
+                guard let decision = site.decisions.first(where: { $0.match.matches(lower) }) else { continue }
+                let host = site.hosts.first.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 } ?? "authgate-probe.invalid"
+                let beaten = routing.winners(host: host, path: path).map(\.priority).max() ?? 0
+                guard let match = forcedMatch(for: decision.match, caseInsensitive: path != lower, beating: beaten) else { continue }
+                guard !siteRules[siteIndex].contains(where: { $0.matches.contains(match) }) else { continue }
+                let backends = decision.outcome.upstreams.compactMap { backendRefs[$0] }
+                var rule = builder.rule(for: decision, backends: backends, forcedMatch: match)
+                rule.provenance += rule.provenance.isEmpty ? "compensation" : " (compensation)"
+                siteRules[siteIndex].insert(rule, at: 0)
+            }
         }
     }
 

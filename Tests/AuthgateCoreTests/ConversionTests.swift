@@ -1,0 +1,360 @@
+@testable import AuthgateCore
+import Foundation
+import Testing
+
+/// Converts Caddyfile text in memory.
+func convert(_ caddyfile: String, options: TraefikOptions = TraefikOptions()) throws -> (Conversion.Result?, Diagnostics) {
+    var diagnostics = Diagnostics()
+    let conversion = Conversion(fileSystem: InMemoryFileSystem([:]), environment: [:], forcedKind: .caddyfile, options: options)
+    let result = conversion.run([.init(path: "Caddyfile", bytes: Array(caddyfile.utf8))], diagnostics: &diagnostics)
+    return (result, diagnostics)
+}
+
+/// Caddy path patterns, as Caddy's path matcher reads them (after lower-casing).
+struct PathPatternTests {
+    @Test(arguments: [
+        ("/foo", "/foo", true), ("/foo", "/foo/", false), ("/foo", "/foobar", false),
+        ("/foo/*", "/foo/", true), ("/foo/*", "/foo/x/y", true), ("/foo/*", "/foo", false), ("/foo/*", "/foobar", false),
+        ("/foo*", "/foo", true), ("/foo*", "/foobar", true), ("/foo*", "/fo", false),
+        ("*.php", "/a/b.php", true), ("*.php", "/a/b.phps", false),
+        ("*admin*", "/x/admin/y", true), ("*admin*", "/x/adm", false),
+        ("/a/*/c", "/a/b/c", true), ("/a/*/c", "/a/b/b/c", false), ("/a/?/c", "/a/b/c", true),
+        ("/a/[bc]/d", "/a/c/d", true), ("/a/[^bc]/d", "/a/c/d", false),
+        ("*", "/anything", true),
+    ])
+    func caddyPathPatternMatches(_ pattern: String, _ path: String, _ expected: Bool) {
+        #expect(PathPattern.caddy(pattern).matches(path) == expected, "\(pattern) on \(path)")
+    }
+
+    @Test func requestPathsAreCleanedBeforeMatching() {
+        #expect(CaddyPath.clean("//admin//x") == "/admin/x")
+        #expect(CaddyPath.clean("/public/../admin/") == "/admin/")
+        #expect(CaddyPath.clean("/./a") == "/a")
+    }
+}
+
+/// How each source pattern is written as a Gateway API match for Traefik.
+struct GatewayPathMatchTests {
+    @Test(arguments: [
+        (PathPattern.any, PathMatch(.pathPrefix, "/")),
+        (.exact("/health"), PathMatch(.exact, "/health")),
+        (.prefix("/api/"), PathMatch(.pathPrefix, "/api/")),
+        // A character prefix is not a segment prefix: /api* matches /apix.
+        (.prefix("/api"), PathMatch(.regularExpression, "^/api")),
+        (.prefix("/outpost.goauthentik.io/"), PathMatch(.pathPrefix, "/outpost.goauthentik.io/")),
+        (.suffix(".php"), PathMatch(.regularExpression, "\\.php$")),
+        (.glob("/a/*/c"), PathMatch(.regularExpression, "^/a/[^/]*/c$")),
+        // Characters the CRD refuses in Exact values become an anchored expression.
+        (.exact("/a b"), PathMatch(.regularExpression, "^/a b$")),
+        (.exact("/a//b"), PathMatch(.regularExpression, "^/a//b$")),
+    ])
+    func patternBecomesMatch(_ pattern: PathPattern, _ expected: PathMatch) {
+        #expect(GatewayPathMatch.match(for: pattern) == expected)
+    }
+}
+
+/// Traefik 3.7's router priorities for Gateway API matches.
+struct TraefikRoutingTests {
+    func route(_ host: [String], _ matches: [PathMatch]) -> HTTPRoute {
+        HTTPRoute(name: "r", namespace: "ns", parentRefs: [], hostnames: host, rules: matches.map { HTTPRouteRule(matches: [$0]) })
+    }
+
+    @Test func exactBeatsPrefixAndLongerPrefixBeatsShorter() {
+        let routing = TraefikRouting(routes: [route(["a.com"], [PathMatch(.pathPrefix, "/"), PathMatch(.pathPrefix, "/api/"), PathMatch(.exact, "/api/x")])])
+        #expect(routing.winners(host: "a.com", path: "/api/x").map(\.rule) == [2])
+        #expect(routing.winners(host: "a.com", path: "/api/y").map(\.rule) == [1])
+        #expect(routing.winners(host: "a.com", path: "/other").map(\.rule) == [0])
+    }
+
+    @Test func pathPrefixIsSegmentWiseAndIgnoresItsTrailingSlash() {
+        let routing = TraefikRouting(routes: [route([], [PathMatch(.pathPrefix, "/api/")])])
+        #expect(!routing.winners(host: "x", path: "/api").isEmpty)
+        #expect(!routing.winners(host: "x", path: "/api/v1").isEmpty)
+        #expect(routing.winners(host: "x", path: "/apix").isEmpty)
+    }
+
+    @Test func regularExpressionsAreUnanchoredAndRankByLength() {
+        let routing = TraefikRouting(routes: [route([], [PathMatch(.regularExpression, "admin"), PathMatch(.pathPrefix, "/")])])
+        #expect(routing.winners(host: "x", path: "/x/admin/y").map(\.rule) == [0])
+        #expect(TraefikRouting.pathPriority(PathMatch(.regularExpression, "^/api")) == TraefikRouting.pathPriority(PathMatch(.pathPrefix, "/api/")))
+    }
+
+    @Test func aLongerHostnameOutranksAWildcardOnTheSamePath() {
+        let routing = TraefikRouting(routes: [route(["*.example.com"], [PathMatch(.pathPrefix, "/")]), route(["app.example.com"], [PathMatch(.pathPrefix, "/")])])
+        #expect(routing.winners(host: "app.example.com", path: "/").map(\.route) == [1])
+        #expect(routing.winners(host: "other.example.com", path: "/").map(\.route) == [0])
+        #expect(routing.winners(host: "example.com", path: "/").isEmpty)
+    }
+}
+
+/// What the importer makes of Caddy's directives.
+struct CaddyImportTests {
+    func plan(_ caddyfile: String) throws -> (MigrationPlan, Diagnostics) {
+        var diagnostics = Diagnostics()
+        let document = try CaddyfileFrontEnd(fileSystem: InMemoryFileSystem([:]), environment: [:]).parse(text: caddyfile, file: "Caddyfile", diagnostics: &diagnostics)
+        return (try CaddyImporter().plan(from: document, diagnostics: &diagnostics), diagnostics)
+    }
+
+    @Test func authentikEndpointAndCopiedHeadersBecomeOneProvider() throws {
+        let (plan, diagnostics) = try plan("""
+            (sso) {
+            \tforward_auth authentik.lan:9000 {
+            \t\turi /outpost.goauthentik.io/auth/caddy
+            \t\tcopy_headers X-Authentik-Username {
+            \t\t\tX-Authentik-Groups>X-Groups
+            \t\t}
+            \t\ttrusted_proxies private_ranges
+            \t}
+            }
+            a.example.com {
+            \timport sso
+            \treverse_proxy a:80
+            }
+            b.example.com {
+            \timport sso
+            \treverse_proxy b:80
+            }
+            """)
+        #expect(plan.authProviders.count == 1)
+        let provider = try #require(plan.authProviders.first)
+        #expect(provider.kind == .authentik)
+        #expect(provider.copyHeaders == ["X-Authentik-Username", "X-Authentik-Groups"])
+        #expect(provider.renamedHeaders.map { "\($0.from)>\($0.to)" } == ["X-Authentik-Groups>X-Groups"])
+        #expect(provider.trustedProxies == ["private_ranges"])
+        #expect(diagnostics.warnings.contains { $0.message.contains("X-Authentik-Groups") && $0.message.contains("X-Groups") })
+    }
+
+    @Test(arguments: [
+        ("grafana:3000", Upstream.Placement.service(name: "grafana", namespace: nil)),
+        ("grafana.monitoring:3000", .service(name: "grafana", namespace: "monitoring")),
+        ("grafana.monitoring.svc:3000", .service(name: "grafana", namespace: "monitoring")),
+        ("grafana.monitoring.svc.cluster.local:3000", .service(name: "grafana", namespace: "monitoring")),
+        ("authentik.lan:9000", .externalHost("authentik.lan")),
+        ("nas.home.example.com:5000", .externalHost("nas.home.example.com")),
+        ("192.168.1.20:5000", .ip("192.168.1.20", v6: false)),
+        ("[fd00::1]:5000", .ip("fd00::1", v6: true)),
+        ("localhost:8080", .loopback),
+        (":8080", .loopback),
+    ])
+    func upstreamPlacement(_ written: String, _ expected: Upstream.Placement) throws {
+        let token = Token(text: written, line: 1, location: SourceLocation(file: "Caddyfile", line: 1, column: 1))
+        #expect(try UpstreamAddress.parse(token).placement == expected)
+    }
+
+    @Test(arguments: [
+        ("a.com {\n\tforward_auth auth:9000\n\treverse_proxy app:80\n}\n", "Caddyfile:2:2: error: forward_auth needs the 'uri' sub-directive"),
+        ("a.com {\n\treverse_proxy unix//run/app.sock\n}\n", "Caddyfile:2:16: error: upstream 'unix//run/app.sock' is a Unix socket"),
+        ("a.com {\n\treverse_proxy @nope app:80\n}\n", "Caddyfile:2:16: error: unrecognized matcher name: @nope"),
+        ("a.com {\n\thandle_path api {\n\t\treverse_proxy app:80\n\t}\n}\n", "Caddyfile:2:14: error: path matcher must begin with '/'"),
+        ("a.com {\n\tredir /a /b 399x\n}\n", "Caddyfile:2:14: error: redir status must be"),
+        ("a.com {\n\treverse_proxy app:99999\n}\n", "Caddyfile:2:16: error: invalid port '99999'"),
+        ("a.com {\n\tbasic_auth {\n\t}\n}\n", "Caddyfile:2:2: error: basic_auth needs at least one user"),
+    ])
+    func badDirectivesAreErrorsWithTheirPosition(_ caddyfile: String, _ expected: String) throws {
+        let (result, diagnostics) = try convert(caddyfile)
+        #expect(result == nil)
+        let error = try #require(diagnostics.errors.first)
+        #expect(error.description.hasPrefix(expected), "got \(error.description)")
+    }
+
+    @Test(arguments: [
+        ("a.com {\n\tencode gzip\n\treverse_proxy app:80\n}\n", "Caddyfile:2:2: warning: 'encode'"),
+        ("a.com {\n\trate_limit 10r/s\n\treverse_proxy app:80\n}\n", "Caddyfile:2:2: warning: unknown directive 'rate_limit'"),
+        ("a.com {\n\trespond /health 200\n\treverse_proxy app:80\n}\n", "Caddyfile:2:2: warning: 'respond' answers requests itself"),
+        ("a.com {\n\treverse_proxy app:80 {\n\t\tlb_policy ip_hash\n\t}\n}\n", "Caddyfile:3:3: warning: 'reverse_proxy' sub-directive 'lb_policy'"),
+        ("a.com {\n\tforward_auth auth:9000 {\n\t\turi /x\n\t\tmethod GET\n\t}\n\treverse_proxy app:80\n}\n", "Caddyfile:4:3: warning: 'forward_auth' sub-directive 'method'"),
+        ("a.com {\n\t@lan remote_ip private_ranges\n\treverse_proxy @lan app:80\n}\n", "Caddyfile:2:7: warning: matcher type 'remote_ip'"),
+        ("a.com {\n\ttls internal\n\treverse_proxy app:80\n}\n", "Caddyfile:2:2: warning: 'tls'"),
+    ])
+    func whatCannotBeMigratedIsAWarningWithItsLine(_ caddyfile: String, _ expected: String) throws {
+        let (_, diagnostics) = try convert(caddyfile)
+        #expect(!diagnostics.hasErrors)
+        #expect(diagnostics.warnings.contains { $0.description.hasPrefix(expected) }, "warnings: \(diagnostics.warnings.map(\.description))")
+    }
+}
+
+/// The coverage check, with outputs built to fail.
+struct CoverageCheckTests {
+    func emission(for caddyfile: String) throws -> (MigrationPlan, TraefikEmission) {
+        let (result, diagnostics) = try convert(caddyfile)
+        let converted = try #require(result, "conversion failed: \(diagnostics.all.map(\.description))")
+        return (converted.plan, converted.emission)
+    }
+
+    static let protectedAdmin = """
+        app.example.com {
+        \thandle /admin/* {
+        \t\tforward_auth authelia:9091 {
+        \t\t\turi /api/authz/forward-auth
+        \t\t}
+        \t\treverse_proxy app:80
+        \t}
+        \thandle {
+        \t\treverse_proxy app:80
+        \t}
+        }
+        """
+
+    @Test func theConvertedOutputPassesIncludingUpperCasePaths() throws {
+        let (plan, emission) = try emission(for: Self.protectedAdmin)
+        let failures = CoverageCheck.run(plan: plan, emission: emission).filter(\.isFailure)
+        #expect(failures.isEmpty, "\(failures.map(\.message))")
+        // /ADMIN/x reaches the protected rule only through a case-insensitive match.
+        #expect(emission.routes.flatMap(\.rules).flatMap(\.matches).contains { $0.value.hasPrefix("(?i)") && $0.value.contains("/admin/") })
+    }
+
+    @Test func droppingTheAuthFilterIsReportedAsLostProtection() throws {
+        var (plan, emission) = try emission(for: Self.protectedAdmin)
+        for route in emission.routes.indices {
+            for rule in emission.routes[route].rules.indices {
+                emission.routes[route].rules[rule].filters.removeAll { if case .extensionRef = $0 { return true }; return false }
+            }
+        }
+        let failures = CoverageCheck.run(plan: plan, emission: emission).filter(\.isFailure)
+        let lost = try #require(failures.first { $0.kind == .lostProtection })
+        #expect(lost.paths.contains("/admin/x"))
+        #expect(lost.message.contains("app.example.com"))
+        plan.sites.removeAll()
+    }
+
+    @Test func aMisspeltMiddlewareIsReportedAsNoLongerReachingTheBackend() throws {
+        let (plan, emission) = try emission(for: Self.protectedAdmin)
+        var broken = emission
+        broken.middlewareEffects = [:]
+        let failures = CoverageCheck.run(plan: plan, emission: broken).filter(\.isFailure)
+        #expect(failures.contains { $0.kind == .noLongerReaches && $0.actual.contains("not written") })
+    }
+
+    @Test func aPrefixWhereCaddyHadAnExactPathIsReported() throws {
+        // Without the compensating Exact rule, /admin would be served by the PathPrefix
+        // /admin/ rule; Caddy's /admin/* does not match /admin.
+        let (plan, emission) = try emission(for: """
+            app.example.com {
+            \thandle /admin/* {
+            \t\treverse_proxy admin:80
+            \t}
+            \thandle {
+            \t\tforward_auth authelia:9091 {
+            \t\t\turi /api/authz/forward-auth
+            \t\t}
+            \t\treverse_proxy app:80
+            \t}
+            }
+            """)
+        #expect(emission.routes.flatMap(\.rules).flatMap(\.matches).contains(PathMatch(.exact, "/admin")))
+        // What a naive converter writes: PathPrefix /admin/ for the public handle, and
+        // the protected catch-all. Traefik's PathPrefix /admin/ also takes /admin.
+        var broken = emission
+        let route = try #require(broken.routes.first)
+        let open = try #require(route.rules.first { $0.filters.isEmpty })
+        let protected = try #require(route.rules.first { !$0.filters.isEmpty })
+        broken.routes = [HTTPRoute(name: route.name, namespace: route.namespace, parentRefs: route.parentRefs, hostnames: route.hostnames, rules: [
+            HTTPRouteRule(matches: [PathMatch(.pathPrefix, "/admin/")], backendRefs: open.backendRefs),
+            HTTPRouteRule(matches: [PathMatch(.pathPrefix, "/")], filters: protected.filters, backendRefs: protected.backendRefs),
+        ])]
+        let failures = CoverageCheck.run(plan: plan, emission: broken).filter(\.isFailure)
+        #expect(failures.contains { $0.paths.contains("/admin") }, "\(failures.map(\.message))")
+    }
+
+    @Test func aWildcardSiteCannotServeAPathOfAMoreSpecificProtectedSite() throws {
+        let (plan, emission) = try emission(for: """
+            *.example.com {
+            \treverse_proxy /files/* public:80
+            \treverse_proxy other:80
+            }
+            secret.example.com {
+            \tforward_auth authelia:9091 {
+            \t\turi /api/authz/forward-auth
+            \t}
+            \treverse_proxy secret:80
+            }
+            """)
+        #expect(CoverageCheck.run(plan: plan, emission: emission).filter(\.isFailure).isEmpty)
+        // The specific host's own route answers /files/ itself, behind auth.
+        let secret = try #require(emission.routes.first { $0.hostnames == ["secret.example.com"] })
+        let routing = TraefikRouting(routes: emission.routes)
+        let hit = try #require(routing.winners(host: "secret.example.com", path: "/files/x").first)
+        #expect(emission.routes[hit.route] == secret)
+        // Removing the secret host's own /files rules hands the path to the wildcard site.
+        var broken = emission
+        let index = try #require(broken.routes.firstIndex(of: secret))
+        broken.routes[index].rules.removeAll { $0.matches.contains { $0.value.contains("files") } }
+        let failures = CoverageCheck.run(plan: plan, emission: broken).filter(\.isFailure)
+        #expect(failures.contains { $0.host == "secret.example.com" && $0.paths.contains("/files/x") })
+    }
+}
+
+/// Objects and names.
+struct EmitterTests {
+    @Test func anInClusterAuthentikNeedsNoOutpostAndNoGrantInItsOwnNamespace() throws {
+        var options = TraefikOptions()
+        options.namespace = "apps"
+        let (result, _) = try convert("""
+            a.example.com {
+            \tforward_auth authentik-outpost.authentik.svc.cluster.local:9000 {
+            \t\turi /outpost.goauthentik.io/auth/caddy
+            \t}
+            \treverse_proxy app:80
+            }
+            """, options: options)
+        let objects = try #require(result).emission.objects
+        #expect(!objects.contains { $0.kind == "Deployment" })
+        let middleware = try #require(objects.first { $0.kind == "Middleware" })
+        #expect(YAMLWriter.document(middleware.yaml).contains("address: http://authentik-outpost.authentik.svc.cluster.local:9000/outpost.goauthentik.io/auth/traefik"))
+        let grant = try #require(objects.first { $0.kind == "ReferenceGrant" })
+        #expect(grant.namespace == "authentik")
+        #expect(YAMLWriter.document(grant.yaml).contains("name: authentik-outpost"))
+    }
+
+    @Test func aTokenGivenOnTheCommandLineAppearsOnlyInTheSecret() throws {
+        var options = TraefikOptions()
+        options.authentikToken = "s3cr3t-token-value"
+        let (result, diagnostics) = try convert("""
+            a.example.com {
+            \tforward_auth authentik.lan:9000 {
+            \t\turi /outpost.goauthentik.io/auth/caddy
+            \t}
+            \treverse_proxy app:80
+            }
+            """, options: options)
+        let converted = try #require(result)
+        let secrets = converted.emission.objects.filter { YAMLWriter.document($0.yaml).contains("s3cr3t-token-value") }
+        #expect(secrets.map(\.kind) == ["Secret"])
+        #expect(!diagnostics.all.contains { $0.description.contains("s3cr3t") })
+    }
+
+    @Test func selectorLessServicesAndEndpointSlicesNameTheirPortsAlike() throws {
+        let (result, _) = try convert("a.example.com {\n\treverse_proxy https://192.168.1.1:8443\n}\n")
+        let objects = try #require(result).emission.objects
+        let service = YAMLWriter.document(try #require(objects.first { $0.kind == "Service" }).yaml)
+        let slice = YAMLWriter.document(try #require(objects.first { $0.kind == "EndpointSlice" }).yaml)
+        #expect(service.contains("name: https-8443") && slice.contains("name: https-8443"))
+        #expect(service.contains("appProtocol: https"))
+        #expect(slice.contains("addressType: IPv4") && slice.contains("ready: true"))
+        #expect(slice.contains("kubernetes.io/service-name: ip-192-168-1-1"))
+        #expect(!service.contains("selector"))
+    }
+
+    @Test func moreThanSixteenHostnamesAreSplitAcrossRoutes() throws {
+        let hosts = (1...20).map { "h\($0).example.com" }.joined(separator: ", ")
+        let (result, _) = try convert("\(hosts) {\n\treverse_proxy app:80\n}\n")
+        let routes = try #require(result).emission.routes
+        #expect(routes.count == 2)
+        #expect(routes.map(\.hostnames.count) == [16, 4])
+        #expect(Set(routes.map(\.name)).count == 2)
+    }
+
+    @Test(arguments: [
+        ("", "\"\""), ("true", "\"true\""), ("9000", "\"9000\""), ("2025.12.4", "\"2025.12.4\""), ("*.example.com", "\"*.example.com\""),
+        ("plain", "plain"), ("/api/", "/api/"), ("a: b", "\"a: b\""),
+    ])
+    func scalarsThatWouldReadAsSomethingElseAreQuoted(_ text: String, _ expected: String) {
+        #expect(YAMLWriter.document(.string(text)) == expected + "\n")
+    }
+
+    @Test(arguments: [("Grafana.Example.COM", "grafana-example-com"), ("192.168.1.1", "x-192-168-1-1"), ("a__b", "a-b"), ("../etc", "etc")])
+    func namesFromInputAreMadeValidKubernetesNames(_ text: String, _ expected: String) {
+        #expect(KubernetesName.label(from: text) == expected)
+        #expect(KubernetesName.isLabel(KubernetesName.label(from: text)))
+    }
+}
