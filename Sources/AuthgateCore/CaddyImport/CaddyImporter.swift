@@ -63,9 +63,12 @@ public struct CaddyImporter: Sendable {
             let isCatchAll = hosts.contains("") || hosts.isEmpty
             programs.append((program, isCatchAll ? [] : realHosts, site.block.location))
         }
+        // Only wildcard and catch-all sites can take another site's requests.
+        let broad = programs.indices.filter { programs[$0].hosts.isEmpty || programs[$0].hosts.contains { $0.hasPrefix("*.") } }
         var sites: [SitePlan] = []
         for (index, entry) in programs.enumerated() {
-            sites += hostGroups(program: entry.program, hosts: entry.hosts, providers: providers, location: entry.location, others: programs.enumerated().filter { $0.offset != index }.map { ($0.element.program, $0.element.hosts) })
+            let others = broad.filter { $0 != index }.map { (programs[$0].program, programs[$0].hosts) }
+            sites += hostGroups(program: entry.program, hosts: entry.hosts, providers: providers, location: entry.location, others: others)
         }
         var plan = MigrationPlan(sites: sites, authProviders: providers)
         AuthentikOutpostPaths.add(to: &plan, diagnostics: &diagnostics)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How Traefik 3.7's Gateway API provider routes a request through HTTPRoutes
 /// (`pkg/provider/kubernetes/gateway/httproute.go`): every match becomes a router whose
 /// priority is the path's (Exact 100000; PathPrefix `/` 1; another PathPrefix or a
@@ -14,9 +16,25 @@ public struct TraefikRouting: Sendable {
 
     public let routes: [HTTPRoute]
     private let regexes: RegexCache
+    /// Routes by exact hostname, and the routes with a wildcard or no hostname, so a
+    /// request looks only at routes that can take it.
+    private let routesByHost: [String: [Int]]
+    private let broadRoutes: [Int]
 
     public init(routes: [HTTPRoute]) {
         self.routes = routes
+        var byHost: [String: [Int]] = [:]
+        var broad: [Int] = []
+        for (index, route) in routes.enumerated() {
+            if route.hostnames.isEmpty || route.hostnames.contains(where: { $0.hasPrefix("*.") }) {
+                broad.append(index)
+            }
+            for host in Set(route.hostnames) where !host.hasPrefix("*.") {
+                byHost[host, default: []].append(index)
+            }
+        }
+        routesByHost = byHost
+        broadRoutes = broad
         var patterns = Set<String>()
         for route in routes {
             for rule in route.rules {
@@ -30,7 +48,11 @@ public struct TraefikRouting: Sendable {
     public func winners(host: String, path: String) -> [Hit] {
         var best: [Hit] = []
         var bestPriority = Int.min
-        for (routeIndex, route) in routes.enumerated() where Self.hostMatches(route.hostnames, host) {
+        let exact = routesByHost[host] ?? []
+        let candidates = broadRoutes.isEmpty ? exact : exact.isEmpty ? broadRoutes : Set(exact + broadRoutes).sorted()
+        for routeIndex in candidates {
+            let route = routes[routeIndex]
+            guard Self.hostMatches(route.hostnames, host) else { continue }
             let hostPriority = route.hostnames.map(\.utf8.count).max() ?? 0
             for (ruleIndex, rule) in route.rules.enumerated() {
                 for match in rule.matches where matches(match, path) {
@@ -76,20 +98,32 @@ public struct TraefikRouting: Sendable {
 }
 
 /// Compiled regular expressions for the RegularExpression matches authgate writes
-/// (anchors, escaped literals, `[^/]`, `.*`, `(?i)`: syntax Go and Swift share).
+/// (anchors, escaped literals, `[^/]`, `.*`, `(?i)`: syntax Go and Swift share),
+/// compiled once per process: the simplifier and the coverage check ask for the same
+/// few patterns many times.
 final class RegexCache: @unchecked Sendable {
-    private let compiled: [String: Regex<AnyRegexOutput>]
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var compiled: [String: Regex<AnyRegexOutput>?] = [:]
+    private let table: [String: Regex<AnyRegexOutput>]
 
     init(_ patterns: Set<String>) {
         var table: [String: Regex<AnyRegexOutput>] = [:]
+        Self.lock.lock()
+        defer { Self.lock.unlock() }
         for pattern in patterns {
-            table[pattern] = try? Regex(pattern)
+            if let known = Self.compiled[pattern] {
+                table[pattern] = known
+                continue
+            }
+            let regex = try? Regex(pattern)
+            Self.compiled[pattern] = regex
+            table[pattern] = regex
         }
-        compiled = table
+        self.table = table
     }
 
     func firstMatch(_ pattern: String, in text: String) -> Bool {
-        guard let regex = compiled[pattern] else { return false }
+        guard let regex = table[pattern] else { return false }
         return (try? regex.firstMatch(in: text)) != nil
     }
 }

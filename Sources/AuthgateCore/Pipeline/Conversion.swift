@@ -34,8 +34,7 @@ public struct Conversion: Sendable {
             }
             if diagnostics.hasErrors { return nil }
             let emission = TraefikEmitter(options: options).emit(plan, diagnostics: &diagnostics)
-            let findings = CoverageCheck.run(plan: plan, emission: emission)
-            return Result(plan: plan, emission: emission, findings: findings, yaml: YAMLWriter.stream(emission.objects))
+            return Result(plan: plan, emission: emission, findings: emission.findings, yaml: YAMLWriter.stream(emission.objects))
         } catch {
             diagnostics.append(error.diagnostic)
             return nil

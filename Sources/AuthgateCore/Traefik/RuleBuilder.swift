@@ -122,7 +122,7 @@ enum RuleSimplifier {
         func behaviour(_ candidate: [HTTPRouteRule]) -> [[RuleEffect]] {
             let own = HTTPRoute(name: "", namespace: "", parentRefs: [], hostnames: hosts, rules: candidate)
             var result: [[RuleEffect]] = []
-            for routes in [[own], [own] + competitors] {
+            for routes in competitors.isEmpty ? [[own]] : [[own], [own] + competitors] {
                 let routing = TraefikRouting(routes: routes)
                 for host in probeHosts {
                     for probe in probes {

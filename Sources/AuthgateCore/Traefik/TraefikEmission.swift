@@ -12,6 +12,9 @@ public struct TraefikEmission: Sendable {
     public var backendRefs: [Upstream: BackendRef]
     /// For each site of the plan, the indices of the routes written for it.
     public var routesOfSite: [[Int]]
+    /// The coverage check's findings on these objects (filled in by the emitter,
+    /// which runs the check to compensate what it can).
+    public var findings: [CoverageFinding] = []
 }
 
 public enum MiddlewareEffect: Sendable, Hashable {

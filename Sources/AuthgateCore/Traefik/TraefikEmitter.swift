@@ -105,8 +105,9 @@ public struct TraefikEmitter: Sendable {
             objects.sort(by: KubeObject.outputOrder)
             return TraefikEmission(objects: objects, routes: routes, middlewareEffects: effects, backendRefs: refs, routesOfSite: routesOfSite)
         }
-        let failingBefore = CoverageRepair.failingPaths(plan, assemble(siteRules, builder))
-        if failingBefore > 0 {
+        var emission = assemble(siteRules, builder)
+        emission.findings = CoverageCheck.run(plan: plan, emission: emission)
+        if emission.findings.contains(where: \.isFailure) {
             CoverageRepair.repair(plan: plan, siteRules: &siteRules, builder: &builder, backendRefs: refs, assemble: assemble)
             // Compensations can make earlier rules redundant; drop those, unless that
             // lets a path fail again.
@@ -115,8 +116,10 @@ public struct TraefikEmitter: Sendable {
             if CoverageRepair.failingPaths(plan, assemble(simpler, builder)) <= CoverageRepair.failingPaths(plan, assemble(siteRules, builder)) {
                 siteRules = simpler
             }
+            emission = assemble(siteRules, builder)
+            emission.findings = CoverageCheck.run(plan: plan, emission: emission)
         }
-        return assemble(siteRules, builder)
+        return emission
     }
 
     /// Drops rules Traefik would not miss: for each site, a rule goes when every probe
