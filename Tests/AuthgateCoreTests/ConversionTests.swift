@@ -306,6 +306,27 @@ struct EmitterTests {
         #expect(YAMLWriter.document(grant.yaml).contains("name: authentik-outpost"))
     }
 
+    @Test func anAuthentikServerOutsideTheClusterIsReachedThroughTheNewOutpost() throws {
+        var options = TraefikOptions()
+        options.outpostNamespace = "sso"
+        options.outpostName = "outpost"
+        options.outpostPort = 9100
+        let (result, _) = try convert("""
+            a.example.com {
+            \tforward_auth https://authentik.lan:9443 {
+            \t\turi /outpost.goauthentik.io/auth/caddy
+            \t}
+            \treverse_proxy app:80
+            }
+            """, options: options)
+        let objects = try #require(result).emission.objects
+        let middleware = YAMLWriter.document(try #require(objects.first { $0.kind == "Middleware" }).yaml)
+        #expect(middleware.contains("address: http://outpost.sso.svc.cluster.local:9100/outpost.goauthentik.io/auth/traefik"))
+        #expect(objects.filter { $0.namespace == "sso" || $0.name == "sso" }.map(\.kind).sorted() == ["Deployment", "Namespace", "ReferenceGrant", "Secret", "Service"])
+        let route = YAMLWriter.document(try #require(objects.first { $0.kind == "HTTPRoute" }).yaml)
+        #expect(route.contains("name: outpost\n      namespace: sso\n      port: 9100"))
+    }
+
     @Test func aTokenGivenOnTheCommandLineAppearsOnlyInTheSecret() throws {
         var options = TraefikOptions()
         options.authentikToken = "s3cr3t-token-value"

@@ -50,6 +50,14 @@ public enum CoverageCheck {
             path.hasPrefix(String(AuthentikOutpostPaths.prefix.dropLast())) {
             return findings
         }
+        // The same paths in another case: Caddy sent them to the outpost too (it
+        // matches case-insensitively), which answers 404 for them; the output sends
+        // them to the application behind auth instead. Nothing is exposed.
+        let sourceServers = Set(source.upstreams.compactMap { emission.backendRefs[$0] })
+        if !sourceServers.isEmpty, sourceServers.isSubset(of: servers), !output.auth.isEmpty,
+            path.lowercased().hasPrefix(String(AuthentikOutpostPaths.prefix.dropLast())) {
+            return findings
+        }
         if output.ambiguous {
             add(.ambiguous, describe(source, plan: plan, emission: emission), "routers of equal priority disagree")
             return findings

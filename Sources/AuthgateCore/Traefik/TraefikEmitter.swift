@@ -163,12 +163,22 @@ public struct TraefikEmitter: Sendable {
         }
         guard let upstream = provider.upstream else { return [] }
         let ref = resolver.ref(for: upstream, location: provider.location, diagnostics: &diagnostics)
-        let scheme = upstream.scheme == .https && ref.namespace != options.outpostNamespace ? "https" : "http"
+        // Traefik calls the address itself: a Service by its cluster DNS name; an
+        // Authentik server outside the cluster through the new outpost (plain HTTP
+        // inside the cluster); another server outside the cluster directly.
+        let newOutpost = provider.kind == .authentik && !upstream.isInClusterService
+        var scheme = upstream.scheme == .https ? "https" : "http"
         let host: String
         switch upstream.placement {
+        case _ where newOutpost:
+            scheme = "http"
+            host = "\(options.outpostName).\(options.outpostNamespace).svc.cluster.local"
         case .ip, .externalHost:
             host = upstream.host.contains(":") ? "[\(upstream.host)]" : upstream.host
-        default:
+        case .loopback:
+            host = upstream.host
+            diagnostics.append(.warning("the auth server \(upstream) is the Caddy host itself; Traefik in the cluster cannot reach it: run it in the cluster and fix the Middleware's address", at: provider.location))
+        case .service:
             host = "\(ref.name).\(ref.namespace ?? namespace).svc.cluster.local"
         }
         var endpoint = provider.endpoint
