@@ -88,6 +88,24 @@ struct CaddyOracleTests {
             \treverse_proxy app:80
             }
             """),
+        ("uri strip_prefix changes what later matchers see", """
+            a.example.com {
+            \turi strip_prefix /api
+            \treverse_proxy /v1/* v1:80
+            \tforward_auth authelia:9091 {
+            \t\turi /api/authz/forward-auth
+            \t}
+            \treverse_proxy other:80
+            }
+            """),
+        ("basic_auth protects like forward auth", """
+            a.example.com {
+            \tbasic_auth /private/* {
+            \t\talice $2a$14$Zkx19XLiW6VYouLHR5NmfOFU0z2GTNmpkT/5qqR7hx4IjWJPDhjvG
+            \t}
+            \treverse_proxy app:80
+            }
+            """),
         ("a wildcard site dispatching on host matchers", """
             *.example.com {
             \t@grafana host grafana.example.com
@@ -277,6 +295,9 @@ struct CaddyJSONRouter {
                 state.terminal = "answer"
             }
             return true
+        case "authentication":
+            state.auth.append("basic")
+            return false
         case "file_server", "error", "php_fastcgi":
             state.terminal = "answer"
             return true

@@ -49,7 +49,7 @@ public struct CaddyImporter: Sendable {
             if hosts.isEmpty && site.addresses.allSatisfy({ !$0.host.isEmpty }) { continue }
 
             var siteRoutes = routes
-            var boundaries = reader.boundaryPatterns
+            var boundaries = reader.allBoundaryPatterns
             if let path = sitePaths.sorted().first {
                 if sitePaths.count > 1, let address = site.addresses.first {
                     diagnostics.append(.warning("the addresses of this site have different paths; authgate uses \(path) for all of them", at: address.location))

@@ -17,7 +17,7 @@ indirect enum CaddyHandler: Sendable {
     /// A nested route list (`handle`, `handle_path`, `route`); when nothing in it
     /// answers, the request goes on to the next handler.
     case subroute([CaddyRoute])
-    case proxy([Upstream], requestHeaders: HeaderChanges, location: SourceLocation)
+    case proxy([Upstream], requestHeaders: HeaderChanges, responseHeaders: HeaderChanges, location: SourceLocation)
     case redirect(Redirect, location: SourceLocation)
     /// The proxy answers itself (`respond`, `abort`, `file_server`, `php_fastcgi`, …).
     case answer(directive: String, location: SourceLocation)
@@ -164,8 +164,9 @@ struct CaddyProgram: SourceBehaviour {
                     state.outcome.responseHeaders.merge(changes)
                 case .subroute(let inner):
                     if run(inner, host: host, state: &state) { return true }
-                case .proxy(let upstreams, let headers, let location):
+                case .proxy(let upstreams, let headers, let responseHeaders, let location):
                     state.outcome.requestHeaders.merge(headers)
+                    state.outcome.responseHeaders.merge(responseHeaders)
                     state.outcome.terminal = .proxy(upstreams)
                     state.outcome.provenance.terminal = location
                     return true

@@ -8,6 +8,36 @@ struct CaddySiteReader {
     var order: DirectiveOrder
     /// Every path pattern met, in the request's original path space.
     var boundaryPatterns: [PathPattern] = []
+    /// Prefixes `uri strip_prefix` removes and `rewrite` adds anywhere in the site:
+    /// a matcher read after them sees a changed path, so its boundary also lies at
+    /// the prefix plus the pattern (or the pattern minus the prefix) in the original path.
+    var strippedPrefixes: [String] = []
+    var addedPrefixes: [String] = []
+
+    /// The boundary patterns, with those moved by the site's prefix rewrites.
+    var allBoundaryPatterns: [PathPattern] {
+        var result = boundaryPatterns
+        for prefix in strippedPrefixes {
+            result.append(.prefix(prefix + "/"))
+            for pattern in boundaryPatterns {
+                switch pattern {
+                case .exact(let value) where value.hasPrefix("/"): result.append(.exact(prefix + value))
+                case .prefix(let value) where value.hasPrefix("/"): result.append(.prefix(prefix + value))
+                default: break
+                }
+            }
+        }
+        for prefix in addedPrefixes where !prefix.isEmpty {
+            for pattern in boundaryPatterns {
+                switch pattern {
+                case .exact(let value) where value.hasPrefix(prefix): result.append(.exact(String(value.dropFirst(prefix.count))))
+                case .prefix(let value) where value.hasPrefix(prefix) && value.count > prefix.count: result.append(.prefix(String(value.dropFirst(prefix.count))))
+                default: break
+                }
+            }
+        }
+        return result.filter { if case .exact(let value) = $0 { return value.hasPrefix("/") }; if case .prefix(let value) = $0 { return value.hasPrefix("/") }; return true }
+    }
     private var nextGroup = 0
 
     init(providers: [AuthProvider], order: DirectiveOrder) {

@@ -39,6 +39,10 @@ public indirect enum YAMLValue: Hashable, Sendable {
     var node: Node {
         switch self {
         case .string(let text):
+            // Multi-line text (an htpasswd list) reads best as a literal block.
+            if text.contains("\n") && !text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n") || $0.value == 0x7F }) && !text.hasPrefix(" ") {
+                return Node(text, Tag(.str), .literal)
+            }
             return Node(text, Tag(.str), Self.needsQuotes(text) ? .doubleQuoted : .plain)
         case .int(let number):
             return Node(String(number), Tag(.int))

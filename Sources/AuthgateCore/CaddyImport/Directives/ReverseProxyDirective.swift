@@ -1,5 +1,8 @@
 /// `reverse_proxy [<matcher>] [<upstreams...>] { to …; lb_policy …; transport http { tls … }; header_up …; header_down … }`
 ///
+/// `header_up` and `header_down` with fixed values become RequestHeaderModifier and
+/// ResponseHeaderModifier filters.
+///
 /// Becomes a route ending at its upstreams: one `backendRef` each (Traefik balances
 /// them round-robin). `transport http { tls }` makes them HTTPS. What Gateway API
 /// cannot say (load-balancing policies, health checks, TLS verification settings,
@@ -12,6 +15,7 @@ enum ReverseProxyDirective {
         let matcher = try reader.matcherToken(&cursor, scope: scope)
         var upstreamTokens = cursor.remainingArgTokens()
         var requestHeaders = HeaderChanges()
+        var responseHeaders = HeaderChanges()
         var forceTLS = false
 
         let depth = cursor.nesting
@@ -50,8 +54,7 @@ enum ReverseProxyDirective {
                     }
                 }
             case "header_down":
-                _ = cursor.remainingArgTokens()
-                reader.warnUnsupportedSubdirective(sub, of: "reverse_proxy", why: "use a ResponseHeaderModifier filter on the route; authgate does not convert header_down yet")
+                responseHeaders.merge(try HeaderDirective.headerOperation(&cursor, keyword: sub, reader: &reader))
             default:
                 reader.warnUnsupportedSubdirective(sub, of: "reverse_proxy", why: "Gateway API has no equivalent")
                 _ = cursor.remainingArgTokens()
@@ -67,6 +70,6 @@ enum ReverseProxyDirective {
             let upstream = try UpstreamAddress.parse(token, transportTLS: forceTLS)
             if !upstreams.contains(upstream) { upstreams.append(upstream) }
         }
-        return [CaddyRoute(matcher: matcher, handlers: [.proxy(upstreams, requestHeaders: requestHeaders, location: head.location)])]
+        return [CaddyRoute(matcher: matcher, handlers: [.proxy(upstreams, requestHeaders: requestHeaders, responseHeaders: responseHeaders, location: head.location)])]
     }
 }

@@ -16,6 +16,7 @@ enum RewriteDirective {
         let rewrite: PathRewrite
         if let stem = text.stripSuffix("{uri}") ?? text.stripSuffix("{path}") ?? text.stripSuffix("{http.request.uri}"), !stem.contains("{"), !stem.contains("?") {
             rewrite = .addPrefix(stem)
+            reader.addedPrefixes.append(stem.lowercased())
         } else if !text.contains("{") && !text.contains("?") && text.hasPrefix("/") {
             rewrite = .replacePath(text)
         } else {
@@ -37,6 +38,7 @@ enum RewriteDirective {
             guard args.count == 2 else { throw operation.error("uri strip_prefix needs exactly one prefix") }
             var prefix = args[1].text
             if !prefix.hasPrefix("/") { prefix = "/" + prefix }
+            reader.strippedPrefixes.append(prefix.lowercased())
             return [CaddyRoute(matcher: matcher, handlers: [.rewrite(.stripPrefix(prefix), location: head.location)])]
         default:
             reader.warn("uri \(operation.text) cannot be expressed with Gateway API's URLRewrite; it is left out, so the backend receives the original path", at: operation)
