@@ -6,9 +6,10 @@ struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Convert a Caddyfile to Gateway API and Traefik objects that keep every protected path protected (YAML on stdout, diagnostics on stderr).",
         discussion: """
-            INPUT is a Caddyfile, or - for standard input. The kind is detected from the \
-            content; --from forces it. (Ingress manifests are read and checked, but \
-            converting them is not implemented yet.)
+            INPUT is a Caddyfile, or - for standard input; several Caddyfiles are \
+            converted together. The kind is detected from the content; --from forces it. \
+            Ingress manifests are not converted yet: their YAML is checked, then convert \
+            stops with exit 2 and says so.
 
             Caddyfiles are read exactly as Caddy 2.11 reads them: {$VAR} and {$VAR:default} \
             from the environment, snippets, named routes, import of snippets and files or \
@@ -39,7 +40,7 @@ struct Convert: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Caddyfile, YAML file, directory of YAML files, or - for stdin.", valueName: "INPUT"))
+    @Argument(help: ArgumentHelp("A Caddyfile, or - for standard input.", valueName: "INPUT"))
     var inputs: [String]
 
     @Option(name: .long, help: ArgumentHelp("Force the input kind instead of detecting it.", valueName: "caddyfile|manifests"))
