@@ -173,7 +173,8 @@ struct Convert: ParsableCommand {
             printError(Diagnostic(severity, finding.message, at: finding.location).description)
         }
         if !failures.isEmpty && !allowUnprotected {
-            printError("authgate: error: \(failures.count) path\(failures.count == 1 ? "" : "s") would not keep what the source gave them; nothing was written (--allow-unprotected writes anyway)")
+            let paths = failures.reduce(0) { $0 + $1.paths.count }
+            printError("authgate: error: \(paths) path\(paths == 1 ? "" : "s") would not keep the backend and auth the source gave \(paths == 1 ? "it" : "them"); nothing was written (--allow-unprotected writes anyway)")
             throw ExitCode(ExitStatus.coverageFailed)
         }
         FileHandle.standardOutput.write(Data(result.yaml.utf8))

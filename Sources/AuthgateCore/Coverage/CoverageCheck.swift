@@ -59,7 +59,7 @@ public enum CoverageCheck {
             return findings
         }
         if output.ambiguous {
-            add(.ambiguous, describe(source, plan: plan, emission: emission), "routers of equal priority disagree")
+            add(.ambiguous, describe(source, plan: plan, emission: emission), "to whichever of several equal-priority routers Traefik picks (they disagree)")
             return findings
         }
         let sourceBackends = Set(source.upstreams.compactMap { emission.backendRefs[$0] })
