@@ -42,20 +42,11 @@ public struct Conversion: Sendable {
     }
 
     private func importPlan(_ input: InputCheck.Input, diagnostics: inout Diagnostics) throws(DiagnosticError) -> MigrationPlan {
-        let name = input.path == "-" ? "<stdin>" : input.path
+        let name = input.name
         if input.bytes == nil && fileSystem.isDirectory(input.path) {
             throw DiagnosticError("\(input.path) is a directory; converting manifests (Ingress objects) is not implemented yet, and a Caddyfile input must be a file", at: nil)
         }
-        let bytes: [UInt8]
-        if let given = input.bytes {
-            bytes = given
-        } else {
-            do {
-                bytes = try fileSystem.read(input.path)
-            } catch {
-                throw DiagnosticError("cannot read \(input.path): \(error)", at: nil)
-            }
-        }
+        let bytes = try input.read(from: fileSystem)
         switch forcedKind ?? InputKind.detect(path: name, bytes: bytes) {
         case .caddyfile:
             let document = try CaddyfileFrontEnd(fileSystem: fileSystem, environment: environment)

@@ -12,6 +12,19 @@ public struct InputCheck: Sendable {
             self.path = path
             self.bytes = bytes
         }
+
+        /// The name diagnostics use: the path, or `<stdin>`.
+        public var name: String { path == "-" ? "<stdin>" : path }
+
+        /// The input's bytes: those given, or the file's.
+        func read(from fileSystem: any InputFileSystem) throws(DiagnosticError) -> [UInt8] {
+            if let bytes { return bytes }
+            do {
+                return try fileSystem.read(path)
+            } catch {
+                throw DiagnosticError("cannot read \(path): \(error)", at: nil)
+            }
+        }
     }
 
     public enum Summary: Sendable, Equatable {
@@ -45,23 +58,14 @@ public struct InputCheck: Sendable {
     }
 
     private func check(_ input: Input, diagnostics: inout Diagnostics) throws(DiagnosticError) -> [Summary] {
-        let name = input.path == "-" ? "<stdin>" : input.path
+        let name = input.name
         if input.bytes == nil && fileSystem.isDirectory(input.path) {
             if forcedKind == .caddyfile {
                 throw DiagnosticError("\(input.path) is a directory; a Caddyfile input must be a file", at: nil)
             }
             return try checkDirectory(input.path, depth: 0, diagnostics: &diagnostics)
         }
-        let bytes: [UInt8]
-        if let given = input.bytes {
-            bytes = given
-        } else {
-            do {
-                bytes = try fileSystem.read(input.path)
-            } catch {
-                throw DiagnosticError("cannot read \(input.path): \(error)", at: nil)
-            }
-        }
+        let bytes = try input.read(from: fileSystem)
         switch forcedKind ?? InputKind.detect(path: name, bytes: bytes) {
         case .caddyfile:
             let document = try CaddyfileFrontEnd(fileSystem: fileSystem, environment: environment)
