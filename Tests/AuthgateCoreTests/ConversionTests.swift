@@ -47,6 +47,8 @@ struct GatewayPathMatchTests {
         // Characters the CRD refuses in Exact values become an anchored expression.
         (.exact("/a b"), PathMatch(.regularExpression, "^/a b$")),
         (.exact("/a//b"), PathMatch(.regularExpression, "^/a//b$")),
+        // A backtick would end Traefik's PathRegexp(`…`) rule and drop the router.
+        (.exact("/a`b"), PathMatch(.regularExpression, "^/a\\x60b$")),
     ])
     func patternBecomesMatch(_ pattern: PathPattern, _ expected: PathMatch) {
         #expect(GatewayPathMatch.match(for: pattern) == expected)
@@ -77,6 +79,12 @@ struct TraefikRoutingTests {
         let routing = TraefikRouting(routes: [route([], [PathMatch(.regularExpression, "admin"), PathMatch(.pathPrefix, "/")])])
         #expect(routing.winners(host: "x", path: "/x/admin/y").map(\.rule) == [0])
         #expect(TraefikRouting.pathPriority(PathMatch(.regularExpression, "^/api")) == TraefikRouting.pathPriority(PathMatch(.pathPrefix, "/api/")))
+    }
+
+    @Test func anEscapedBacktickStillMatchesABacktick() {
+        let routing = TraefikRouting(routes: [route([], [GatewayPathMatch.match(for: .exact("/a`b"))])])
+        #expect(!routing.winners(host: "x", path: "/a`b").isEmpty)
+        #expect(routing.winners(host: "x", path: "/a_b").isEmpty)
     }
 
     @Test func aLongerHostnameOutranksAWildcardOnTheSamePath() {
@@ -165,6 +173,8 @@ struct CaddyImportTests {
         ("a.com {\n\tforward_auth auth:9000 {\n\t\turi /x\n\t\tmethod GET\n\t}\n\treverse_proxy app:80\n}\n", "Caddyfile:4:3: warning: 'forward_auth' sub-directive 'method'"),
         ("a.com {\n\t@lan remote_ip private_ranges\n\treverse_proxy @lan app:80\n}\n", "Caddyfile:2:7: warning: matcher type 'remote_ip'"),
         ("a.com {\n\ttls internal\n\treverse_proxy app:80\n}\n", "Caddyfile:2:2: warning: 'tls'"),
+        ("my_app.example.com, b.com {\n\treverse_proxy app:80\n}\n", "Caddyfile:1:1: warning: site address my_app.example.com"),
+        ("10.0.0.5, b.com {\n\treverse_proxy app:80\n}\n", "Caddyfile:1:1: warning: site address 10.0.0.5 is an IP address"),
     ])
     func whatCannotBeMigratedIsAWarningWithItsLine(_ caddyfile: String, _ expected: String) throws {
         let (_, diagnostics) = try convert(caddyfile)

@@ -35,6 +35,10 @@ public struct CaddyImporter: Sendable {
                     diagnostics.append(.warning("site address \(address.original) is an IP address; Gateway API hostnames cannot be IPs, so this address is not migrated", at: key.location))
                     continue
                 }
+                if !host.isEmpty && !HostName.isGatewayHostname(host) {
+                    diagnostics.append(.warning("site address \(address.original): '\(host)' is not a hostname Gateway API accepts (letters, digits and '-' in dot-separated labels, with at most one leading '*.'); this address is not migrated", at: key.location))
+                    continue
+                }
                 if !address.port.isEmpty && address.port != "80" && address.port != "443" {
                     diagnostics.append(.note("site address \(address.original) listens on port \(address.port); ports belong to the Gateway's listeners, which authgate does not write (see --section-name)", at: key.location))
                 }

@@ -99,6 +99,20 @@ enum HostName {
         return zip(patternLabels, hostLabels).allSatisfy { $0 == "*" || $0 == $1 }
     }
 
+    /// The HTTPRoute CRD's hostname pattern: RFC 1123 labels, optionally one leading
+    /// `*.`, at most 253 characters.
+    static func isGatewayHostname(_ host: String) -> Bool {
+        guard !host.isEmpty, host.utf8.count <= 253 else { return false }
+        var rest = Substring(host)
+        if rest.hasPrefix("*.") { rest = rest.dropFirst(2) }
+        let labels = rest.split(separator: ".", omittingEmptySubsequences: false)
+        return labels.allSatisfy { label in
+            guard let first = label.first, let last = label.last, label.utf8.count <= 63 else { return false }
+            let allowed = label.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
+            return allowed && first != "-" && last != "-"
+        }
+    }
+
     /// Gateway API's hostname match: `*.example.com` is a suffix match over one or more
     /// labels; anything else is exact.
     static func gatewayMatches(pattern: String, host: String) -> Bool {

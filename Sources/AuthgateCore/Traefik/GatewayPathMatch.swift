@@ -43,10 +43,16 @@ enum GatewayPathMatch {
         return true
     }
 
-    /// Go's `regexp.QuoteMeta`.
+    /// Go's `regexp.QuoteMeta`, and a backtick written as `\x60`: Traefik puts the
+    /// value between backticks in its rule (PathRegexp(`…`)), and a bare backtick would
+    /// break the rule so Traefik drops the router.
     static func quote(_ text: String) -> String {
         var result = ""
         for character in text {
+            if character == "`" {
+                result += "\\x60"
+                continue
+            }
             if "\\.+*?()|[]{}^$".contains(character) { result.append("\\") }
             result.append(character)
         }
