@@ -73,14 +73,25 @@ public indirect enum YAMLValue: Hashable, Sendable {
 
 /// Writes objects as one multi-document YAML stream, each document started with `---`.
 public enum YAMLWriter {
+    /// One document. Yams' emitter runs with fixed options (block style, two-space
+    /// indent, no line wrapping) so the same objects always print the same bytes.
     public static func document(_ value: YAMLValue) -> String {
-        // Yams' emitter with fixed options: block style, two-space indent, no line
-        // wrapping, so the same objects always print the same bytes.
-        let text = (try? Yams.serialize(node: value.node, indent: 2, width: -1, allowUnicode: true, lineBreak: .ln, sortKeys: false)) ?? ""
-        return text
+        (try? serialize(value)) ?? ""
     }
 
-    public static func stream(_ objects: [KubeObject]) -> String {
-        objects.map { "---\n" + document($0.yaml) }.joined()
+    static func serialize(_ value: YAMLValue) throws(DiagnosticError) -> String {
+        do {
+            return try Yams.serialize(node: value.node, indent: 2, width: -1, allowUnicode: true, lineBreak: .ln, sortKeys: false)
+        } catch {
+            throw DiagnosticError("internal error: the YAML emitter refused an object: \(error)", at: nil)
+        }
+    }
+
+    public static func stream(_ objects: [KubeObject]) throws(DiagnosticError) -> String {
+        var text = ""
+        for object in objects {
+            text += "---\n" + (try serialize(object.yaml))
+        }
+        return text
     }
 }

@@ -34,7 +34,7 @@ public struct Conversion: Sendable {
             }
             if diagnostics.hasErrors { return nil }
             let emission = TraefikEmitter(options: options).emit(plan, diagnostics: &diagnostics)
-            return Result(plan: plan, emission: emission, findings: emission.findings, yaml: YAMLWriter.stream(emission.objects))
+            return Result(plan: plan, emission: emission, findings: emission.findings, yaml: try YAMLWriter.stream(emission.objects))
         } catch {
             diagnostics.append(error.diagnostic)
             return nil
