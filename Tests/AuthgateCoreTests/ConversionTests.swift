@@ -337,6 +337,32 @@ struct EmitterTests {
         #expect(route.contains("name: outpost\n      namespace: sso\n      port: 9100"))
     }
 
+    @Test func authentiksOwnUIStillGoesToTheServerWhileItsOutpostPathsGoToTheNewOutpost() throws {
+        let (result, _) = try convert("""
+            (sso) {
+            \tforward_auth authentik-server:9000 {
+            \t\turi /outpost.goauthentik.io/auth/caddy
+            \t}
+            }
+            auth.example.com {
+            \treverse_proxy authentik-server:9000
+            }
+            app.example.com {
+            \timport sso
+            \treverse_proxy app:80
+            }
+            """)
+        let emission = try #require(result).emission
+        let routing = TraefikRouting(routes: emission.routes)
+        func backend(_ host: String, _ path: String) throws -> String {
+            let hit = try #require(routing.winners(host: host, path: path).first)
+            return emission.routes[hit.route].rules[hit.rule].backendRefs.map(\.description).joined()
+        }
+        #expect(try backend("auth.example.com", "/if/admin/") == "default/authentik-server:9000")
+        #expect(try backend("app.example.com", "/outpost.goauthentik.io/callback") == "authentik-outpost/authentik-outpost:9000")
+        #expect(try backend("app.example.com", "/") == "default/app:80")
+    }
+
     @Test func aTokenGivenOnTheCommandLineAppearsOnlyInTheSecret() throws {
         var options = TraefikOptions()
         options.authentikToken = "s3cr3t-token-value"

@@ -45,7 +45,7 @@ public enum CoverageCheck {
         // authgate routes Authentik's own paths to the outpost on every host it
         // protects (see AuthentikOutpostPaths); the auth server answering there is the
         // intended difference.
-        let servers = Set(plan.authProviders.compactMap(\.upstream).compactMap { emission.backendRefs[$0] })
+        let servers = Set(plan.authProviders.compactMap(\.upstream).compactMap { emission.ref(for: $0, path: path) })
         if !output.backends.isEmpty, Set(output.backends).isSubset(of: servers), output.auth.isEmpty,
             path.hasPrefix(String(AuthentikOutpostPaths.prefix.dropLast())) {
             return findings
@@ -53,29 +53,29 @@ public enum CoverageCheck {
         // The same paths in another case: Caddy sent them to the outpost too (it
         // matches case-insensitively), which answers 404 for them; the output sends
         // them to the application behind auth instead. Nothing is exposed.
-        let sourceServers = Set(source.upstreams.compactMap { emission.backendRefs[$0] })
+        let sourceServers = Set(source.upstreams.compactMap { emission.ref(for: $0, path: path) })
         if !sourceServers.isEmpty, sourceServers.isSubset(of: servers), !output.auth.isEmpty,
             path.lowercased().hasPrefix(String(AuthentikOutpostPaths.prefix.dropLast())) {
             return findings
         }
         if output.ambiguous {
-            add(.ambiguous, describe(source, plan: plan, emission: emission), "to whichever of several equal-priority routers Traefik picks (they disagree)")
+            add(.ambiguous, describe(source, plan: plan, emission: emission, path: path), "to whichever of several equal-priority routers Traefik picks (they disagree)")
             return findings
         }
-        let sourceBackends = Set(source.upstreams.compactMap { emission.backendRefs[$0] })
+        let sourceBackends = Set(source.upstreams.compactMap { emission.ref(for: $0, path: path) })
         let outputBackends = Set(output.backends)
         let sourceAuth = Set(source.auth)
         let outputAuth = Set(output.auth)
         if !sourceBackends.isEmpty {
             if output.unresolvedMiddleware != nil || outputBackends.isEmpty {
-                add(.noLongerReaches, describe(source, plan: plan, emission: emission), output.describe(plan: plan))
+                add(.noLongerReaches, describe(source, plan: plan, emission: emission, path: path), output.describe(plan: plan))
             } else if outputBackends != sourceBackends {
-                add(.differentBackend, describe(source, plan: plan, emission: emission), output.describe(plan: plan))
+                add(.differentBackend, describe(source, plan: plan, emission: emission, path: path), output.describe(plan: plan))
             } else if !sourceAuth.isSubset(of: outputAuth) {
-                add(.lostProtection, describe(source, plan: plan, emission: emission), output.describe(plan: plan))
+                add(.lostProtection, describe(source, plan: plan, emission: emission, path: path), output.describe(plan: plan))
             } else {
                 if !outputAuth.isSubset(of: sourceAuth) {
-                    add(.addedProtection, describe(source, plan: plan, emission: emission), output.describe(plan: plan))
+                    add(.addedProtection, describe(source, plan: plan, emission: emission, path: path), output.describe(plan: plan))
                 }
                 let sourcePath = source.upstreamPath(for: path)
                 if let outputPath = output.upstreamPath, outputPath != sourcePath {
@@ -83,19 +83,19 @@ public enum CoverageCheck {
                 }
             }
         } else if !outputBackends.isEmpty && output.unresolvedMiddleware == nil {
-            add(.newlyReachable, describe(source, plan: plan, emission: emission), output.describe(plan: plan))
+            add(.newlyReachable, describe(source, plan: plan, emission: emission, path: path), output.describe(plan: plan))
         } else if case .redirect(let expected) = source.terminal, output.redirect != expected {
-            add(.redirectDiffers, describe(source, plan: plan, emission: emission), output.describe(plan: plan))
+            add(.redirectDiffers, describe(source, plan: plan, emission: emission, path: path), output.describe(plan: plan))
         }
         return findings
     }
 
-    static func describe(_ outcome: RequestOutcome, plan: MigrationPlan, emission: TraefikEmission) -> String {
+    static func describe(_ outcome: RequestOutcome, plan: MigrationPlan, emission: TraefikEmission, path: String) -> String {
         let auth = outcome.auth.map { plan.authProviders[$0].kind.rawValue }
         let prefix = auth.isEmpty ? "" : "behind \(auth.joined(separator: " + ")) → "
         switch outcome.terminal {
         case .proxy(let upstreams):
-            return prefix + upstreams.map { emission.backendRefs[$0]?.description ?? $0.description }.joined(separator: ", ")
+            return prefix + upstreams.map { emission.ref(for: $0, path: path)?.description ?? $0.description }.joined(separator: ", ")
         case .redirect(let redirect):
             return prefix + "redirect \(redirect.status)"
         case .answeredByProxy(let directive):

@@ -27,11 +27,6 @@ struct BackendResolver {
         self.options = options
     }
 
-    /// Makes `upstream` resolve to an existing Service (the Authentik outpost).
-    mutating func alias(_ upstream: Upstream, to ref: BackendRef) {
-        refs[upstream] = ref
-    }
-
     /// The backendRef for an upstream, with `namespace` always filled in.
     mutating func ref(for upstream: Upstream, location: SourceLocation?, diagnostics: inout Diagnostics) -> BackendRef {
         if let known = refs[upstream] { return known }

@@ -14,7 +14,7 @@
 /// paths fail afterwards; whatever still fails is reported by the check.
 enum CoverageRepair {
     static func repair(
-        plan: MigrationPlan, siteRules: inout [[HTTPRouteRule]], builder: inout RuleBuilder, backendRefs: [Upstream: BackendRef],
+        plan: MigrationPlan, siteRules: inout [[HTTPRouteRule]], builder: inout RuleBuilder,
         assemble: ([[HTTPRouteRule]], RuleBuilder) -> TraefikEmission
     ) {
         var failing = failures(plan, assemble(siteRules, builder))
@@ -29,7 +29,7 @@ enum CoverageRepair {
             var current = failing
             for _ in 0..<2 {
                 rounds += 1
-                compensate(current, plan: plan, siteRules: &rules, builder: &rulesBuilder, backendRefs: backendRefs, routes: assemble(rules, rulesBuilder).routes)
+                compensate(current, plan: plan, siteRules: &rules, builder: &rulesBuilder, emission: assemble(rules, rulesBuilder))
                 current = failures(plan, assemble(rules, rulesBuilder))
                 if count(current) < count(failing) {
                     kept = true
@@ -45,9 +45,9 @@ enum CoverageRepair {
 
     private static func compensate(
         _ failing: [CoverageFinding], plan: MigrationPlan, siteRules: inout [[HTTPRouteRule]], builder: inout RuleBuilder,
-        backendRefs: [Upstream: BackendRef], routes: [HTTPRoute]
+        emission: TraefikEmission
     ) {
-        let routing = TraefikRouting(routes: routes)
+        let routing = TraefikRouting(routes: emission.routes)
         for finding in failing {
             guard let siteIndex = finding.siteIndex else { continue }
             let site = plan.sites[siteIndex]
@@ -58,7 +58,7 @@ enum CoverageRepair {
                 let beaten = routing.winners(host: host, path: path).map(\.priority).max() ?? 0
                 guard let match = forcedMatch(for: decision.match, caseInsensitive: path != lower, beating: beaten) else { continue }
                 guard !siteRules[siteIndex].contains(where: { $0.matches.contains(match) }) else { continue }
-                let backends = decision.outcome.upstreams.compactMap { backendRefs[$0] }
+                let backends = decision.outcome.upstreams.compactMap { emission.ref(for: $0, path: lower) }
                 var rule = builder.rule(for: decision, backends: backends, forcedMatch: match)
                 rule.provenance += rule.provenance.isEmpty ? "compensation" : " (compensation)"
                 siteRules[siteIndex].insert(rule, at: 0)

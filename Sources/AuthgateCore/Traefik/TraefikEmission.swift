@@ -10,11 +10,39 @@ public struct TraefikEmission: Sendable {
     public var middlewareEffects: [String: MiddlewareEffect]
     /// The backendRef (namespace filled in) each source upstream became.
     public var backendRefs: [Upstream: BackendRef]
+    /// Authentik servers outside the cluster: their own paths
+    /// (`/outpost.goauthentik.io/…`) go to the new outpost instead; any other path to
+    /// them (Authentik's UI) still goes to `backendRefs`.
+    public var outpostRefs: [Upstream: BackendRef] = [:]
     /// For each site of the plan, the indices of the routes written for it.
     public var routesOfSite: [[Int]]
     /// The coverage check's findings on these objects (filled in by the emitter,
     /// which runs the check to compensate what it can).
     public var findings: [CoverageFinding] = []
+}
+
+extension TraefikEmission {
+    /// The backendRef a request for `path` to `upstream` reaches.
+    public func ref(for upstream: Upstream, path: String) -> BackendRef? {
+        if let outpost = outpostRefs[upstream], OutpostPath.contains(path) { return outpost }
+        return backendRefs[upstream]
+    }
+}
+
+/// Authentik's outpost serves everything under `/outpost.goauthentik.io/`.
+enum OutpostPath {
+    static func contains(_ path: String) -> Bool {
+        path.lowercased().hasPrefix(String(AuthentikOutpostPaths.prefix.dropLast()))
+    }
+
+    /// Whether every path a pattern matches lies under the outpost's prefix.
+    static func covers(_ pattern: PathPattern) -> Bool {
+        switch pattern {
+        case .exact(let value), .prefix(let value): contains(value)
+        case .glob: contains(pattern.literalPrefix)
+        default: false
+        }
+    }
 }
 
 public enum MiddlewareEffect: Sendable, Hashable {

@@ -17,6 +17,7 @@ public struct TraefikEmitter: Sendable {
         // Authentik servers the cluster cannot reach as a Service get a new outpost.
         var needsOutpost = false
         let outpostRef = BackendRef(name: options.outpostName, namespace: options.outpostNamespace, port: options.outpostPort)
+        var outpostRefs: [Upstream: BackendRef] = [:]
         let usedProviders = Set(plan.sites.flatMap { $0.decisions.flatMap(\.outcome.auth) })
         for (index, provider) in plan.authProviders.enumerated() where provider.kind == .authentik && usedProviders.contains(index) {
             guard let upstream = provider.upstream else { continue }
@@ -24,7 +25,7 @@ public struct TraefikEmitter: Sendable {
                 diagnostics.append(.note("Authentik upstream \(upstream) is a Service in the cluster, so its outpost already exists; authgate deploys none and points the Middleware at it", at: provider.location))
             } else {
                 needsOutpost = true
-                resolver.alias(upstream, to: outpostRef)
+                outpostRefs[upstream] = outpostRef
             }
         }
         if needsOutpost {
@@ -75,7 +76,11 @@ public struct TraefikEmitter: Sendable {
                 let outcome = decision.outcome
                 var refs: [BackendRef] = []
                 for upstream in outcome.upstreams {
-                    refs.append(resolver.ref(for: upstream, location: outcome.provenance.terminal ?? site.location, diagnostics: &diagnostics))
+                    if let outpost = outpostRefs[upstream], OutpostPath.covers(decision.match) {
+                        refs.append(outpost)
+                    } else {
+                        refs.append(resolver.ref(for: upstream, location: outcome.provenance.terminal ?? site.location, diagnostics: &diagnostics))
+                    }
                 }
                 rules.append(builder.rule(for: decision, backends: refs))
             }
@@ -83,7 +88,7 @@ public struct TraefikEmitter: Sendable {
         }
         simplify(plan, &siteRules)
         var refs: [Upstream: BackendRef] = [:]
-        for upstream in plan.upstreams + plan.authProviders.compactMap(\.upstream) {
+        for upstream in plan.upstreams + plan.authProviders.compactMap(\.upstream) where outpostRefs[upstream] == nil || routesReach(plan, upstream) {
             refs[upstream] = resolver.ref(for: upstream, location: nil, diagnostics: &diagnostics)
         }
         let fixedObjects = objects + resolver.objects
@@ -103,12 +108,12 @@ public struct TraefikEmitter: Sendable {
             }
             var objects = fixedObjects + builder.middlewareObjects + self.referenceGrants(routes) + routes.map(\.object)
             objects.sort(by: KubeObject.outputOrder)
-            return TraefikEmission(objects: objects, routes: routes, middlewareEffects: effects, backendRefs: refs, routesOfSite: routesOfSite)
+            return TraefikEmission(objects: objects, routes: routes, middlewareEffects: effects, backendRefs: refs, outpostRefs: outpostRefs, routesOfSite: routesOfSite)
         }
         var emission = assemble(siteRules, builder)
         emission.findings = CoverageCheck.run(plan: plan, emission: emission)
         if emission.findings.contains(where: \.isFailure) {
-            CoverageRepair.repair(plan: plan, siteRules: &siteRules, builder: &builder, backendRefs: refs, assemble: assemble)
+            CoverageRepair.repair(plan: plan, siteRules: &siteRules, builder: &builder, assemble: assemble)
             // Compensations can make earlier rules redundant; drop those, unless that
             // lets a path fail again.
             var simpler = siteRules
@@ -138,6 +143,13 @@ public struct TraefikEmitter: Sendable {
         }
     }
 
+    /// Whether some decision sends requests outside the outpost's own paths to `upstream`.
+    private func routesReach(_ plan: MigrationPlan, _ upstream: Upstream) -> Bool {
+        plan.sites.contains { site in
+            site.decisions.contains { $0.outcome.upstreams.contains(upstream) && !OutpostPath.covers($0.match) }
+        }
+    }
+
     /// Whether a route for `broad` hostnames (wildcards, or none) can take requests
     /// meant for `hosts`.
     static func competes(_ broad: [String], with hosts: [String]) -> Bool {
@@ -162,11 +174,13 @@ public struct TraefikEmitter: Sendable {
             return [secret, middleware]
         }
         guard let upstream = provider.upstream else { return [] }
-        let ref = resolver.ref(for: upstream, location: provider.location, diagnostics: &diagnostics)
         // Traefik calls the address itself: a Service by its cluster DNS name; an
         // Authentik server outside the cluster through the new outpost (plain HTTP
         // inside the cluster); another server outside the cluster directly.
         let newOutpost = provider.kind == .authentik && !upstream.isInClusterService
+        let ref = newOutpost
+            ? BackendRef(name: options.outpostName, namespace: options.outpostNamespace, port: options.outpostPort)
+            : resolver.ref(for: upstream, location: provider.location, diagnostics: &diagnostics)
         var scheme = upstream.scheme == .https ? "https" : "http"
         let host: String
         switch upstream.placement {
