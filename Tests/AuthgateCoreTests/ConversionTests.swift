@@ -415,3 +415,38 @@ struct EmitterTests {
         #expect(KubernetesName.isLabel(KubernetesName.label(from: text)))
     }
 }
+
+/// The unified diff golden tests print on a mismatch.
+struct UnifiedDiffTests {
+    @Test func sameTextsHaveNoDiff() {
+        #expect(UnifiedDiff.render(old: "a\nb\n", new: "a\nb\n").isEmpty)
+    }
+
+    @Test func aChangedLineIsShownWithItsContext() {
+        let old = (1...10).map { "line \($0)" }.joined(separator: "\n")
+        let new = old.replacingOccurrences(of: "line 5", with: "line five")
+        #expect(UnifiedDiff.render(old: old, new: new, oldName: "a", newName: "b") == """
+            --- a
+            +++ b
+            @@ -2,7 +2,7 @@
+             line 2
+             line 3
+             line 4
+            -line 5
+            +line five
+             line 6
+             line 7
+             line 8
+
+            """)
+    }
+
+    @Test func changesFarApartMakeTwoHunks() {
+        let old = (1...20).map { "l\($0)" }.joined(separator: "\n")
+        let new = old.replacingOccurrences(of: "l2\n", with: "").replacingOccurrences(of: "l19", with: "l19\nadded")
+        let diff = UnifiedDiff.render(old: old, new: new)
+        #expect(diff.components(separatedBy: "\n@@ ").count == 3, "\(diff)")
+        #expect(diff.contains("@@ -1,5 +1,4 @@\n l1\n-l2\n l3\n"))
+        #expect(diff.contains("+added\n"))
+    }
+}
