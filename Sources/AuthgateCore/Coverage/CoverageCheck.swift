@@ -5,7 +5,7 @@
 /// the source, and no path may reach a backend it could not reach before.
 public enum CoverageCheck {
     public static func run(plan: MigrationPlan, emission: TraefikEmission) -> [CoverageFinding] {
-        let routing = TraefikRouting(routes: emission.routes)
+        let routing = TraefikRouting(routes: emission.routes) { namespace, name in emission.middlewareEffects[namespace + "/" + name] != nil }
         var findings: [CoverageFinding] = []
         var indexOf: [String: Int] = [:]
         for (siteIndex, site) in plan.sites.enumerated() {

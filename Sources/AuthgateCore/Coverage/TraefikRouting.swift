@@ -6,7 +6,10 @@ import Foundation
 /// RegularExpression 10000 + 100 × the value's length) plus the longest hostname's
 /// length plus (rules − rule index); the highest priority that matches wins.
 /// PathPrefix `/x/` matches `/x` and `/x/…` (Traefik trims the trailing slash);
-/// a RegularExpression is an unanchored Go regexp.
+/// a RegularExpression is an unanchored Go regexp. A rule whose ExtensionRef names a
+/// Middleware that does not exist gets no router at all (Traefik 3.7.15 logs
+/// "middleware … does not exist" and drops it), so a lower-priority rule — perhaps
+/// one without auth — takes its requests.
 public struct TraefikRouting: Sendable {
     public struct Hit: Sendable, Hashable {
         public var route: Int
@@ -20,9 +23,21 @@ public struct TraefikRouting: Sendable {
     /// request looks only at routes that can take it.
     private let routesByHost: [String: [Int]]
     private let broadRoutes: [Int]
+    /// Rules Traefik drops: (route, rule) whose ExtensionRef does not resolve.
+    private let dropped: Set<[Int]>
 
-    public init(routes: [HTTPRoute]) {
+    /// `resolves(namespace, name)` tells whether a Middleware exists; by default all do.
+    public init(routes: [HTTPRoute], resolves: (String, String) -> Bool = { _, _ in true }) {
         self.routes = routes
+        var dropped = Set<[Int]>()
+        for (routeIndex, route) in routes.enumerated() {
+            for (ruleIndex, rule) in route.rules.enumerated() {
+                for case .extensionRef(let name) in rule.filters where !resolves(route.namespace, name) {
+                    dropped.insert([routeIndex, ruleIndex])
+                }
+            }
+        }
+        self.dropped = dropped
         var byHost: [String: [Int]] = [:]
         var broad: [Int] = []
         for (index, route) in routes.enumerated() {
@@ -54,7 +69,7 @@ public struct TraefikRouting: Sendable {
             let route = routes[routeIndex]
             guard Self.hostMatches(route.hostnames, host) else { continue }
             let hostPriority = route.hostnames.map(\.utf8.count).max() ?? 0
-            for (ruleIndex, rule) in route.rules.enumerated() {
+            for (ruleIndex, rule) in route.rules.enumerated() where !dropped.contains([routeIndex, ruleIndex]) {
                 for match in rule.matches where matches(match, path) {
                     let priority = Self.pathPriority(match) + hostPriority + route.rules.count - ruleIndex
                     if priority > bestPriority {

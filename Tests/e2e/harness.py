@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+"""End to end: real Traefik routes real requests through a sample's converted objects.
+
+Usage: harness.py --traefik PATH SAMPLE_DIR
+
+For the sample, the harness reads authgate's output (SAMPLE_DIR/expected.yaml, which
+the golden tests hold equal to what `authgate convert` prints) and the sample's
+expectations (SAMPLE_DIR/expectations.yaml), then:
+
+1. starts a loopback stub for every backend Service and every auth server, and maps the
+   cluster to them, visibly: EndpointSlices point at the stubs, the forwardAuth
+   addresses are rewritten to the auth stubs after checking that the original address
+   names a Service (and port) that exists in the output or that the routes assume;
+2. serves all of it, plus a GatewayClass and the Gateway the routes attach to, from a
+   fake Kubernetes API (fake_kube.py);
+3. runs real Traefik 3.7 with its Gateway API and CRD providers against that API;
+4. sends each expectation's request without a session and with one, and checks: a
+   protected path never reaches its backend without a session and reaches it, with the
+   auth response headers, with one; a public path reaches its backend without auth;
+   rewrites, redirects and answers without a backend are what the source did.
+
+Exit status 0 when every check passes, 1 otherwise; every wait has a timeout and Traefik
+is stopped by its PID.
+"""
+import argparse
+import base64
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from urllib.parse import urlparse
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fake_kube import FakeKube  # noqa: E402
+from stubs import SESSION_COOKIE, auth_stub, backend_stub  # noqa: E402
+
+MANAGED = {"app.kubernetes.io/managed-by": "authgate-e2e"}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Harness:
+    def __init__(self, sample_dir, traefik):
+        self.sample = os.path.basename(os.path.normpath(sample_dir))
+        self.traefik = traefik
+        with open(os.path.join(sample_dir, "expected.yaml")) as handle:
+            self.objects = [o for o in yaml.safe_load_all(handle) if o]
+        with open(os.path.join(sample_dir, "expectations.yaml")) as handle:
+            self.expectations = yaml.safe_load(handle)
+        self.failures = []
+        self.stubs = {}          # (ns, name, port) -> stub
+        self.auth_stubs = []
+        self.extra = []
+        self.mapping_notes = []
+
+    # -- mapping the cluster to loopback stubs ---------------------------------------
+
+    def of_kind(self, kind):
+        return [o for o in self.objects if o["kind"] == kind]
+
+    def service(self, namespace, name):
+        for obj in self.of_kind("Service"):
+            if obj["metadata"]["name"] == name and obj["metadata"].get("namespace") == namespace:
+                return obj
+        for obj in self.extra:
+            if obj["kind"] == "Service" and obj["metadata"]["name"] == name and obj["metadata"]["namespace"] == namespace:
+                return obj
+        return None
+
+    def route_refs(self):
+        refs = []
+        for route in self.of_kind("HTTPRoute"):
+            namespace = route["metadata"]["namespace"]
+            for rule in route["spec"].get("rules", []):
+                for ref in rule.get("backendRefs", []):
+                    key = (ref.get("namespace", namespace), ref["name"], ref["port"])
+                    if key not in refs:
+                        refs.append(key)
+        return refs
+
+    def map_auth(self):
+        for middleware in self.of_kind("Middleware"):
+            forward = middleware["spec"].get("forwardAuth")
+            if not forward:
+                continue
+            url = urlparse(forward["address"])
+            kind = "authentik" if url.path.startswith("/outpost.goauthentik.io/") else "generic"
+            match = re.match(r"^([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local$", url.hostname or "")
+            port = url.port or (443 if url.scheme == "https" else 80)
+            if match:
+                name, namespace = match.group(1), match.group(2)
+                service = self.service(namespace, name)
+                referenced = (namespace, name, port) in self.route_refs()
+                if service is not None and not any(p["port"] == port for p in service["spec"]["ports"]):
+                    self.fail(f"Middleware {middleware['metadata']['name']}: {forward['address']} names port {port}, which Service {namespace}/{name} does not have")
+                if service is None and not referenced and namespace == middleware["metadata"]["namespace"]:
+                    pass  # an auth server the routes' namespace is assumed to have (Authelia…)
+                key = (namespace, name, port)
+                label = f"{namespace}/{name}:{port}"
+            else:
+                key = (url.hostname, url.hostname, port)
+                label = f"{url.hostname}:{port}"
+            stub = self.stubs.get(key)
+            if stub is None:
+                stub = auth_stub(label, kind, url.path, forward.get("authResponseHeaders", []))
+                self.stubs[key] = stub
+                self.auth_stubs.append(stub)
+            stub.middleware = f"{middleware['metadata']['namespace']}/{middleware['metadata']['name']}"
+            self.note(f"forwardAuth {stub.middleware}: {forward['address']} -> 127.0.0.1:{stub.port}{url.path}")
+            forward["address"] = f"http://127.0.0.1:{stub.port}{url.path}"
+
+    def map_backends(self):
+        for namespace, name, port in self.route_refs():
+            key = (namespace, name, port)
+            stub = self.stubs.get(key)
+            if stub is None:
+                stub = backend_stub(f"{namespace}/{name}:{port}")
+                self.stubs[key] = stub
+            service = self.service(namespace, name)
+            if service is None:
+                # A Service the output assumes exists in the cluster: the harness plays it.
+                port_name = f"http-{port}"
+                self.extra.append({"apiVersion": "v1", "kind": "Service",
+                                   "metadata": {"name": name, "namespace": namespace, "labels": MANAGED},
+                                   "spec": {"type": "ClusterIP", "ports": [{"name": port_name, "port": port, "protocol": "TCP", "targetPort": port}]}})
+                self.extra.append(self.endpoint_slice(namespace, name, port_name, stub.port))
+                self.note(f"Service {namespace}/{name}:{port} (assumed to exist) -> stub 127.0.0.1:{stub.port}")
+                continue
+            ports = [p for p in service["spec"]["ports"] if p["port"] == port]
+            if not ports:
+                self.fail(f"a route sends requests to {namespace}/{name}:{port}, but the Service has no port {port}")
+                continue
+            port_name = ports[0].get("name", "")
+            slices = [s for s in self.of_kind("EndpointSlice") + [e for e in self.extra if e["kind"] == "EndpointSlice"]
+                      if s["metadata"].get("namespace") == namespace and s["metadata"].get("labels", {}).get("kubernetes.io/service-name") == name]
+            if not slices:
+                self.extra.append(self.endpoint_slice(namespace, name, port_name, stub.port))
+                self.note(f"Service {namespace}/{name}:{port} (pods of a Deployment) -> stub 127.0.0.1:{stub.port}")
+                continue
+            for endpoint_slice in slices:
+                original = [a for e in endpoint_slice.get("endpoints", []) for a in e.get("addresses", [])]
+                for slice_port in endpoint_slice.get("ports", []):
+                    if slice_port.get("name") == port_name:
+                        self.note(f"EndpointSlice {namespace}/{endpoint_slice['metadata']['name']} {endpoint_slice['addressType']} {original}:{slice_port['port']} -> stub 127.0.0.1:{stub.port}")
+                        slice_port["port"] = stub.port
+                address = "localhost" if endpoint_slice["addressType"] == "FQDN" else "127.0.0.1"
+                for endpoint in endpoint_slice.get("endpoints", []):
+                    endpoint["addresses"] = [address]
+
+    @staticmethod
+    def endpoint_slice(namespace, name, port_name, port):
+        return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": {"name": f"{name}-e2e", "namespace": namespace,
+                             "labels": {"kubernetes.io/service-name": name, **MANAGED}},
+                "addressType": "IPv4",
+                "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}],
+                "ports": [{"name": port_name, "port": port, "protocol": "TCP"}]}
+
+    def gateway_objects(self, ports):
+        routes = self.of_kind("HTTPRoute")
+        parent = routes[0]["spec"]["parentRefs"][0] if routes else {"name": "traefik-gateway", "namespace": "traefik"}
+        listeners = [{"name": name, "port": port, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}}
+                     for name, port in ports.items()]
+        namespaces = {o["metadata"].get("namespace") for o in self.objects + self.extra} | {parent["namespace"]}
+        namespaces |= {o["metadata"]["name"] for o in self.of_kind("Namespace")}
+        return [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}} for ns in sorted(n for n in namespaces if n)] + [
+            {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "traefik"},
+             "spec": {"controllerName": "traefik.io/gateway-controller"}},
+            {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+             "metadata": {"name": parent["name"], "namespace": parent["namespace"]},
+             "spec": {"gatewayClassName": "traefik", "listeners": listeners}},
+        ]
+
+    # -- running ----------------------------------------------------------------------
+
+    def note(self, text):
+        self.mapping_notes.append(text)
+
+    def fail(self, text):
+        self.failures.append(text)
+
+    def run(self):
+        self.map_auth()
+        self.map_backends()
+        ports = {"web": free_port(), "websecure": free_port()}
+        served = [o for o in self.objects if o["kind"] != "Namespace"] + self.extra + self.gateway_objects(ports)
+        with tempfile.TemporaryDirectory(prefix="authgate-e2e-") as folder, FakeKube(served) as kube:
+            kubeconfig = os.path.join(folder, "kubeconfig")
+            kube.kubeconfig(kubeconfig)
+            log_path = os.path.join(folder, "traefik.log")
+            environment = {k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_")}
+            environment["KUBECONFIG"] = kubeconfig
+            arguments = [self.traefik,
+                         f"--entryPoints.web.address=127.0.0.1:{ports['web']}",
+                         f"--entryPoints.websecure.address=127.0.0.1:{ports['websecure']}",
+                         "--providers.kubernetesGateway=true", "--providers.kubernetesCRD=true",
+                         "--log.level=DEBUG", f"--log.filePath={log_path}"]
+            process = subprocess.Popen(arguments, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                self.listener_port = ports[self.expectations.get("listener", "web")]
+                if self.wait_until_live(kube, process, timeout=30):
+                    for check in self.expectations["checks"]:
+                        self.check(check)
+            finally:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
+                for stub in self.stubs.values():
+                    stub.stop()
+                if self.failures:
+                    with open(log_path) as handle:
+                        lines = [l for l in handle.read().splitlines() if "error" in l.lower() or "ERR" in l]
+                    self.failures.append("Traefik's errors:\n  " + "\n  ".join(lines[-15:]))
+        return not self.failures
+
+    def wait_until_live(self, kube, process, timeout):
+        """Routes are live once Traefik has marked every HTTPRoute accepted and the first
+        checked host answers something other than a 404 (or 5 s after that: a router
+        Traefik dropped answers 404 for good, which the checks then report)."""
+        deadline = time.monotonic() + timeout
+        routes = {(r["metadata"]["namespace"], r["metadata"]["name"]) for r in self.of_kind("HTTPRoute")}
+        first = self.expectations["checks"][0]
+        accepted_at = None
+        accepted = set()
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                self.fail(f"Traefik exited with status {process.returncode}")
+                return False
+            accepted = {(ns, name) for kind, ns, name, status in list(kube.store.status_updates)
+                        if kind == "HTTPRoute" and any(c.get("type") == "Accepted" and c.get("status") == "True"
+                                                       for p in status.get("parents", []) for c in p.get("conditions", []))}
+            if routes <= accepted:
+                accepted_at = accepted_at or time.monotonic()
+                try:
+                    status, _, _ = self.request(first["host"], first["path"], session=False)
+                    if status != 404 or time.monotonic() - accepted_at > 5:
+                        return True
+                except OSError:
+                    pass
+            time.sleep(0.2)
+        self.fail(f"routes were not live after {timeout} s (accepted: {sorted(accepted)}; paths the fake API does not serve: {sorted(set(kube.store.unknown))})")
+        return False
+
+    def request(self, host, path, session):
+        connection = http.client.HTTPConnection("127.0.0.1", self.listener_port, timeout=10)
+        headers = {"Host": host}
+        if session:
+            headers["Cookie"] = SESSION_COOKIE
+            if "credentials" in self.expectations:
+                headers["Authorization"] = "Basic " + base64.b64encode(self.expectations["credentials"].encode()).decode()
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = {}
+        return response.status, dict(response.getheaders()), data
+
+    def auth_calls(self):
+        return sum(len(stub.auth_calls) for stub in self.auth_stubs)
+
+    def check(self, check):
+        host, path = check["host"], check["path"]
+        where = f"{host}{path}"
+        before = self.auth_calls()
+        status, headers, body = self.request(host, path, session=False)
+        backend = body.get("backend")
+        if "redirect" in check:
+            want = check["redirect"]
+            if status != want["status"] or headers.get("Location") != want["location"]:
+                self.fail(f"{where}: expected a {want['status']} redirect to {want['location']}, got {status} {headers.get('Location')}")
+            return
+        if check.get("backend") is None:
+            if backend is not None or not (status >= 500 or status == 404):
+                self.fail(f"{where}: expected an answer without a backend, got {status} from {backend}")
+            return
+        if check.get("protected"):
+            if backend is not None:
+                self.fail(f"{where}: protected, but reached {backend} without a session (status {status})")
+            if status not in (302, 401):
+                self.fail(f"{where}: protected, expected the auth server's 302 or 401 without a session, got {status}")
+            for stub in self.auth_stubs:
+                for call_path, _ in stub.auth_calls:
+                    if call_path.split("?")[0] != stub.endpoint:
+                        self.fail(f"{where}: the auth server was called on {call_path}, expected {stub.endpoint}")
+            status, headers, body = self.request(host, path, session=True)
+            backend = body.get("backend")
+            if backend != check["backend"]:
+                self.fail(f"{where}: with a session expected {check['backend']}, got {status} from {backend}")
+                return
+            received = {k.lower() for k in body.get("headers", {})}
+            wanted = {h.lower() for stub in self.auth_stubs for h in stub.response_headers}
+            if "credentials" in self.expectations and check.get("protected") == "basic":
+                if "authorization" not in received:
+                    self.fail(f"{where}: basic auth passed but the backend got no Authorization header")
+            elif wanted and not (wanted & received):
+                self.fail(f"{where}: the backend got none of the auth response headers {sorted(wanted)}")
+        else:
+            if backend != check["backend"]:
+                self.fail(f"{where}: public, expected {check['backend']}, got {status} from {backend}")
+                return
+            if self.auth_calls() != before:
+                self.fail(f"{where}: public, but the auth server was called")
+        if "upstreamPath" in check and body.get("path") != check["upstreamPath"]:
+            self.fail(f"{where}: expected the backend to get {check['upstreamPath']}, it got {body.get('path')}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--traefik", required=True)
+    parser.add_argument("sample")
+    arguments = parser.parse_args()
+    harness = Harness(arguments.sample, arguments.traefik)
+    started = time.monotonic()
+    ok = harness.run()
+    for line in harness.mapping_notes:
+        print(f"map: {line}")
+    checks = len(harness.expectations["checks"])
+    if ok:
+        print(f"{harness.sample}: {checks} checks passed in real Traefik ({time.monotonic() - started:.1f} s)")
+        return 0
+    print(f"{harness.sample}: FAILED")
+    for failure in harness.failures:
+        print(f"  {failure}")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
