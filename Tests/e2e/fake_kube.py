@@ -9,7 +9,10 @@ What Traefik 3.7 (client-go 0.35) needs, learned the hard way:
 - Traefik PUTs .../status of GatewayClass, Gateway and HTTPRoute: we store it and
   answer with the object.
 - Traefik opens ~27 watches at once: the listen backlog is raised to 128.
+- Like the real API server, a Secret's stringData is merged into data on write
+  (Traefik reads only data).
 """
+import base64
 import json
 import re
 import threading
@@ -63,6 +66,11 @@ class Store:
         # Paths asked for that the fake does not serve (to tell what a new Traefik wants).
         self.unknown = []
         for index, obj in enumerate(objects):
+            if obj["kind"] == "Secret" and "stringData" in obj:
+                # What the API server does on write: stringData is merged into data.
+                data = obj.setdefault("data", {})
+                for key, value in obj.pop("stringData").items():
+                    data[key] = base64.b64encode(value.encode()).decode()
             group, _, version = obj["apiVersion"].rpartition("/")
             plural = self.plural(group, version, obj["kind"])
             meta = obj.setdefault("metadata", {})

@@ -288,8 +288,13 @@ class Harness:
                 self.fail(f"{where}: expected a {want['status']} redirect to {want['location']}, got {status} {headers.get('Location')}")
             return
         if check.get("backend") is None:
-            if backend is not None or not (status >= 500 or status == 404):
-                self.fail(f"{where}: expected an answer without a backend, got {status} from {backend}")
+            # Answered without a backend (respond, abort, nothing handled): neither
+            # without a session nor with one may a backend be reached.
+            if backend is not None:
+                self.fail(f"{where}: expected no backend, reached {backend} without a session")
+            status, _, body = self.request(host, path, session=True)
+            if body.get("backend") is not None or not (status >= 500 or status == 404):
+                self.fail(f"{where}: expected an answer without a backend, got {status} from {body.get('backend')}")
             return
         if check.get("protected"):
             if backend is not None:
@@ -318,6 +323,10 @@ class Harness:
                 return
             if self.auth_calls() != before:
                 self.fail(f"{where}: public, but the auth server was called")
+        for name, value in check.get("backendHeaders", {}).items():
+            got = {k.lower(): v for k, v in body.get("headers", {}).items()}.get(name.lower())
+            if got != value:
+                self.fail(f"{where}: expected the backend to get {name}: {value}, it got {got}")
         if "upstreamPath" in check and body.get("path") != check["upstreamPath"]:
             self.fail(f"{where}: expected the backend to get {check['upstreamPath']}, it got {body.get('path')}")
 
