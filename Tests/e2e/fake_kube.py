@@ -213,12 +213,20 @@ class Handler(BaseHTTPRequestHandler):
     do_PATCH = do_PUT
 
 
+class QuietServer(ThreadingHTTPServer):
+    """Clients drop watches when they stop; that is not worth a traceback."""
+
+    request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        pass
+
+
 class FakeKube:
     def __init__(self, objects):
         self.store = Store(objects)
         handler = type("BoundHandler", (Handler,), {"store": self.store})
-        ThreadingHTTPServer.request_queue_size = 128
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = QuietServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
         self.server.stopping = False
         self.port = self.server.server_address[1]

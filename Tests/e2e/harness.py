@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End to end: real Traefik routes real requests through a sample's converted objects.
 
-Usage: harness.py --traefik PATH SAMPLE_DIR
+Usage: harness.py --traefik PATH [--caddy PATH] SAMPLE_DIR
 
 For the sample, the harness reads authgate's output (SAMPLE_DIR/expected.yaml, which
 the golden tests hold equal to what `authgate convert` prints) and the sample's
@@ -19,8 +19,17 @@ expectations (SAMPLE_DIR/expectations.yaml), then:
    auth response headers, with one; a public path reaches its backend without auth;
    rewrites, redirects and answers without a backend are what the source did.
 
-Exit status 0 when every check passes, 1 otherwise; every wait has a timeout and Traefik
-is stopped by its PID.
+With --caddy, the same requests also go to real Caddy running the sample's own
+Caddyfile (adapted to JSON by `caddy adapt`, its upstreams pointed at the same stubs,
+plain HTTP on loopback, no admin endpoint), and each request's outcome must be the same
+in both: which backend answered, whether auth ran, the status class, the auth headers
+the backend received, the path it received, the redirect target. Differences a check
+declares (`caddyDiffers: why`) are printed, not failed; requests for Authentik's own
+paths do not compare whether auth ran (Caddy asks the outpost, which lets its own paths
+through; Traefik routes them to it directly).
+
+Exit status 0 when every check passes, 1 otherwise; every wait has a timeout and every
+process is stopped by its PID.
 """
 import argparse
 import base64
@@ -52,9 +61,12 @@ def free_port():
 
 
 class Harness:
-    def __init__(self, sample_dir, traefik):
+    def __init__(self, sample_dir, traefik, caddy=None):
         self.sample = os.path.basename(os.path.normpath(sample_dir))
+        self.sample_dir = sample_dir
         self.traefik = traefik
+        self.caddy = caddy
+        self.differences = []
         with open(os.path.join(sample_dir, "expected.yaml")) as handle:
             self.objects = [o for o in yaml.safe_load_all(handle) if o]
         with open(os.path.join(sample_dir, "expectations.yaml")) as handle:
@@ -213,6 +225,8 @@ class Harness:
                 if self.wait_until_live(kube, process, timeout=30):
                     for check in self.expectations["checks"]:
                         self.check(check)
+                    if self.caddy:
+                        self.differential(folder)
             finally:
                 process.send_signal(signal.SIGTERM)
                 try:
@@ -330,20 +344,214 @@ class Harness:
         if "upstreamPath" in check and body.get("path") != check["upstreamPath"]:
             self.fail(f"{where}: expected the backend to get {check['upstreamPath']}, it got {body.get('path')}")
 
+    # -- the differential against real Caddy ---------------------------------------------
+
+    OUTSIDE = {"lan", "local", "localdomain", "home", "internal", "intranet", "corp", "private", "arpa", "test",
+               "example", "invalid", "com", "net", "org", "io", "dev", "app", "info", "biz", "me", "co", "xyz",
+               "cloud", "eu", "de", "uk", "fr", "nl", "ch", "at", "be", "se", "no", "dk", "fi", "it", "es", "pl",
+               "cz", "us", "ca", "au", "nz", "jp", "in", "br", "ru", "tech", "site"}
+
+    @staticmethod
+    def label(text, prefix="x"):
+        result = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+        if not result or not result[0].isalpha():
+            result = prefix + "-" + result
+        return result[:63].rstrip("-")
+
+    def stub_for_dial(self, dial, authentik_auth):
+        """The stub a Caddy upstream reaches, by the placement rules DESIGN.md states
+        (written again here, independently of authgate's Swift code)."""
+        host, _, port = dial.rpartition(":")
+        host = host.strip("[]").lower()
+        port = int(port)
+        routes = self.of_kind("HTTPRoute")
+        namespace = routes[0]["metadata"]["namespace"] if routes else "default"
+        labels = host.split(".")
+        is_ip = re.match(r"^\d+\.\d+\.\d+\.\d+$", host) or ":" in host
+        in_cluster = (len(labels) == 2 and labels[1] not in self.OUTSIDE) or (len(labels) == 3 and labels[2] == "svc") \
+            or (len(labels) == 5 and labels[2:] == ["svc", "cluster", "local"])
+        if authentik_auth and not in_cluster:
+            for stub in self.auth_stubs:
+                if stub.kind == "authentik":
+                    return stub
+        if is_ip:
+            key = (namespace, self.label("ip-" + host), port)
+        elif len(labels) == 1:
+            key = (namespace, host, port)
+        elif in_cluster:
+            key = (labels[1], labels[0], port)
+        else:
+            key = (namespace, self.label(host, "host"), port)
+        stub = self.stubs.get(key)
+        if stub is None and authentik_auth is False:
+            # An auth server outside the cluster that Traefik calls directly.
+            stub = self.stubs.get((host, host, port))
+        if stub is None and dial in getattr(self, "authentik_dials", ()):
+            # The source proxies Authentik's own paths to its server; the output sends
+            # them to the outpost.
+            stub = next((s for s in self.auth_stubs if s.kind == "authentik"), None)
+        if stub is None:
+            self.fail(f"Caddy upstream {dial} maps to Service {key[0]}/{key[1]}:{key[2]}, which no route of the output uses")
+        return stub
+
+    def caddy_config(self, port):
+        adapted = subprocess.run([self.caddy, "adapt", "--config", os.path.join(self.sample_dir, "Caddyfile"), "--adapter", "caddyfile"],
+                                 capture_output=True, text=True, timeout=60)
+        if adapted.returncode != 0:
+            self.fail(f"caddy adapt failed: {adapted.stderr.strip()}")
+            return None
+        config = json.loads(adapted.stdout)
+        servers = config.get("apps", {}).get("http", {}).get("servers", {})
+        ordered = sorted(servers.values(), key=lambda server: 0 if ":443" in server.get("listen", []) else 1)
+        routes = [route for server in ordered for route in server.get("routes", [])]
+
+        def walk(handlers):
+            for handler in handlers:
+                if handler.get("handler") == "subroute":
+                    for route in handler.get("routes", []):
+                        walk(route.get("handle", []))
+                if handler.get("handler") == "reverse_proxy":
+                    uri = handler.get("rewrite", {}).get("uri", "")
+                    is_auth = "handle_response" in handler
+                    for upstream in handler.get("upstreams", []):
+                        stub = self.stub_for_dial(upstream["dial"], is_auth and uri.startswith("/outpost.goauthentik.io/"))
+                        if stub is None:
+                            continue
+                        if is_auth:
+                            stub.endpoints.add(uri.split("?")[0])
+                        self.note(f"Caddy upstream {upstream['dial']} -> stub {stub.name} 127.0.0.1:{stub.port}")
+                        upstream["dial"] = f"127.0.0.1:{stub.port}"
+                    transport = handler.get("transport", {})
+                    transport.pop("tls", None)
+
+        def authentik_dials(handlers):
+            found = set()
+            for handler in handlers:
+                for route in handler.get("routes", []):
+                    found |= authentik_dials(route.get("handle", []))
+                if handler.get("handler") == "reverse_proxy" and "handle_response" in handler \
+                        and handler.get("rewrite", {}).get("uri", "").startswith("/outpost.goauthentik.io/"):
+                    found |= {u["dial"] for u in handler.get("upstreams", [])}
+            return found
+
+        self.authentik_dials = set()
+        for route in routes:
+            self.authentik_dials |= authentik_dials(route.get("handle", []))
+        for route in routes:
+            walk(route.get("handle", []))
+        config["apps"]["http"]["servers"] = {"srv0": {"listen": [f"127.0.0.1:{port}"], "routes": routes,
+                                                      "automatic_https": {"disable": True}}}
+        config["apps"].pop("tls", None)
+        config["admin"] = {"disabled": True}
+        return config
+
+    def observe(self, port, host, path, session):
+        counts = [len(stub.auth_calls) for stub in self.auth_stubs]
+        saved = self.listener_port
+        self.listener_port = port
+        try:
+            status, headers, body = self.request(host, path, session)
+            status_class = f"{status // 100}xx"
+        except (OSError, http.client.HTTPException):
+            status, headers, body, status_class = 0, {}, {}, "no answer"
+        finally:
+            self.listener_port = saved
+        auth_ran = any(len(stub.auth_calls) > count for stub, count in zip(self.auth_stubs, counts))
+        wanted = {h.lower() for stub in self.auth_stubs for h in stub.response_headers}
+        received = sorted(h for h in (k.lower() for k in body.get("headers", {})) if h in wanted)
+        return {"backend": body.get("backend"), "auth ran": auth_ran, "status": status_class, "auth headers": received,
+                "path": body.get("path") if body.get("backend") else None,
+                "location": headers.get("Location") if 300 <= status < 400 else None}
+
+    @staticmethod
+    def announced(theirs, ours, host, warnings):
+        """Why a difference is expected, when authgate itself says so, or nil."""
+        if theirs["backend"] is None and ours["backend"] is None and theirs.get("location") is None and ours.get("location") is None:
+            return "neither reaches a backend; only the error answer differs"
+        added_auth = ours.get("auth ran") and not theirs.get("auth ran")
+        same_or_stopped = ours["backend"] in (theirs["backend"], None)
+        if added_auth and same_or_stopped and f"auth added on {host}" in warnings:
+            return f"authgate warned: auth added on {host} (Caddy matched the path case-insensitively)"
+        return None
+
+    def differential(self, folder):
+        port = free_port()
+        config = self.caddy_config(port)
+        if config is None:
+            return
+        path = os.path.join(folder, "caddy.json")
+        with open(path, "w") as handle:
+            json.dump(config, handle)
+        environment = {"HOME": folder, "XDG_DATA_HOME": folder, "XDG_CONFIG_HOME": folder, "PATH": os.environ.get("PATH", "")}
+        log = open(os.path.join(folder, "caddy.log"), "w")
+        process = subprocess.Popen([self.caddy, "run", "--config", path], env=environment, stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    self.fail(f"Caddy exited with status {process.returncode}")
+                    return
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                self.fail("Caddy did not listen within 20 s")
+                return
+            # The checked requests, the same paths in upper case (Caddy matches paths
+            # case-insensitively), and a path nobody wrote, on every checked host.
+            requests = [dict(check) for check in self.expectations["checks"]]
+            for check in self.expectations["checks"]:
+                if check["path"].upper() != check["path"] and "caddyDiffers" not in check \
+                        and not check["path"].lower().startswith("/outpost.goauthentik.io"):
+                    requests.append({"host": check["host"], "path": check["path"].upper()})
+            with open(os.path.join(self.sample_dir, "expected-stderr.txt")) as handle:
+                warnings = handle.read()
+            for host in dict.fromkeys(check["host"] for check in self.expectations["checks"]):
+                requests.append({"host": host, "path": "/authgate-probe/x"})
+            for check in requests:
+                for session in (False, True):
+                    theirs = self.observe(port, check["host"], check["path"], session)
+                    ours = self.observe(self.listener_port, check["host"], check["path"], session)
+                    if check["path"].lower().startswith("/outpost.goauthentik.io"):
+                        theirs.pop("auth ran")
+                        ours.pop("auth ran")
+                    if theirs != ours:
+                        where = f"{check['host']}{check['path']} {'with' if session else 'without'} a session"
+                        detail = "; ".join(f"{key}: Caddy {theirs[key]!r}, Traefik {ours[key]!r}" for key in theirs if theirs[key] != ours[key])
+                        reason = check.get("caddyDiffers") or self.announced(theirs, ours, check["host"], warnings)
+                        if reason:
+                            self.differences.append(f"{where}: {detail} ({reason})")
+                        else:
+                            self.fail(f"{where} differs from real Caddy: {detail}")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+            log.close()
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--traefik", required=True)
+    parser.add_argument("--caddy")
     parser.add_argument("sample")
     arguments = parser.parse_args()
-    harness = Harness(arguments.sample, arguments.traefik)
+    harness = Harness(arguments.sample, arguments.traefik, arguments.caddy)
     started = time.monotonic()
     ok = harness.run()
     for line in harness.mapping_notes:
         print(f"map: {line}")
+    for line in harness.differences:
+        print(f"differs from Caddy, as declared: {line}")
     checks = len(harness.expectations["checks"])
     if ok:
-        print(f"{harness.sample}: {checks} checks passed in real Traefik ({time.monotonic() - started:.1f} s)")
+        against = " and match real Caddy" if arguments.caddy else ""
+        print(f"{harness.sample}: {checks} checks passed in real Traefik{against} ({time.monotonic() - started:.1f} s)")
         return 0
     print(f"{harness.sample}: FAILED")
     for failure in harness.failures:
