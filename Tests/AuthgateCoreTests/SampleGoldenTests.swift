@@ -45,21 +45,51 @@ struct SampleGoldenTests {
         #expect(again.stdout == run.stdout, "the same input must give byte-identical output")
     }
 
-    /// Every Gateway API and Traefik object the samples produce validates against the
-    /// CRD schemas in ../shared/crds (Tests/validate-objects.py, with pinned jsonschema).
-    @Test func everyEmittedObjectValidatesAgainstItsCRD() throws {
+    /// The validator itself fails on each kind of mistake: a schema type, a CEL rule,
+    /// a core object's unknown field.
+    @Test func theValidatorCatchesSchemaCELAndCoreMistakes() throws {
+        let bad = """
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: s, namespace: a}
+            stringdata: {x: y}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: r, namespace: a}
+            spec:
+              parentRefs: [{name: g}]
+              rules:
+              - matches: [{path: {type: Exact, value: /a//b}}]
+                backendRefs: [{name: s, port: 80, weight: "1"}]
+              - matches: [{path: {type: PathPrefix, value: /}}]
+                filters: [{type: RequestRedirect, requestRedirect: {statusCode: 301}}]
+                backendRefs: [{name: s, port: 80}]
+
+            """
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("authgate-bad-\(UUID().uuidString).yaml")
+        try bad.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (status, text) = try Self.validate([file.path])
+        #expect(status == 1)
+        #expect(text.contains("'stringdata' was unexpected"))
+        #expect(text.contains("must not contain '//'"))
+        #expect(text.contains("RequestRedirect filter must not be used together with backendRefs"))
+        #expect(text.contains("'1' is not of type 'integer'"))
+    }
+
+    static func validate(_ files: [String]) throws -> (Int32, String) {
         let environment = ProcessInfo.processInfo.environment
         guard let python = environment["AUTHGATE_PYTHON"] else {
-            Issue.record("AUTHGATE_PYTHON is not set: run the suite with Tests/run-all, which installs jsonschema into .build/test-peers")
-            return
+            Issue.record("AUTHGATE_PYTHON is not set: run the suite with Tests/run-all, which installs the validators into .build/test-peers")
+            return (-1, "")
         }
         let shared = URL(fileURLWithPath: environment["AUTHGATE_SHARED"] ?? packageRoot.deletingLastPathComponent().appendingPathComponent("shared").path)
         let crds = shared.appendingPathComponent("crds")
         guard FileManager.default.fileExists(atPath: crds.path) else {
             Issue.record("the CRDs are missing at \(crds.path); set AUTHGATE_SHARED to the shared/ folder")
-            return
+            return (-1, "")
         }
-        let files = Self.samples.map { "Samples/\($0)/expected.yaml" }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = ["Tests/validate-objects.py", crds.path] + files
@@ -70,7 +100,18 @@ struct SampleGoldenTests {
         try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "schema validation failed:\n\(text)")
-        #expect(text.contains("objects checked"), "validate-objects.py said:\n\(text)")
+        return (process.terminationStatus, text)
     }
+
+    /// Every object the samples produce validates: Gateway API and Traefik objects against
+    /// the CRD schemas in ../shared/crds and their CEL rules, core objects with
+    /// kubernetes-validate --strict (Tests/validate-objects.py, pinned peers).
+    @Test func everyEmittedObjectValidatesAgainstItsCRD() throws {
+        let (status, text) = try Self.validate(Self.samples.map { "Samples/\($0)/expected.yaml" })
+        guard status >= 0 else { return }
+        #expect(status == 0, "validation failed:\n\(text)")
+        #expect(text.contains("CEL rule evaluations"), "validate-objects.py said:\n\(text)")
+        #expect(!text.contains("CEL rule not evaluated"), "some CEL rules were not evaluated:\n\(text)")
+    }
+
 }
