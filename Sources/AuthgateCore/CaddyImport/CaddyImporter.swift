@@ -30,20 +30,19 @@ public struct CaddyImporter: Sendable {
             var sitePaths = Set<String>()
             for address in site.addresses {
                 let host = address.host.lowercased()
-                let key = Token(text: address.original, line: address.location.line, location: address.location)
                 if IPAddress.isIPv4(host) || host.contains(":") {
-                    diagnostics.append(.warning("site address \(address.original) is an IP address; Gateway API hostnames cannot be IPs, so this address is not migrated", at: key.location))
+                    diagnostics.append(.warning("site address \(address.original) is an IP address; Gateway API hostnames cannot be IPs, so this address is not migrated", at: address.location))
                     continue
                 }
                 if !host.isEmpty && !HostName.isGatewayHostname(host) {
-                    diagnostics.append(.warning("site address \(address.original): '\(host)' is not a hostname Gateway API accepts (letters, digits and '-' in dot-separated labels, with at most one leading '*.'); this address is not migrated", at: key.location))
+                    diagnostics.append(.warning("site address \(address.original): '\(host)' is not a hostname Gateway API accepts (letters, digits and '-' in dot-separated labels, with at most one leading '*.'); this address is not migrated", at: address.location))
                     continue
                 }
                 if !address.port.isEmpty && address.port != "80" && address.port != "443" {
-                    diagnostics.append(.note("site address \(address.original) listens on port \(address.port); ports belong to the Gateway's listeners, which authgate does not write (see --section-name)", at: key.location))
+                    diagnostics.append(.note("site address \(address.original) listens on port \(address.port); ports belong to the Gateway's listeners, which authgate does not write (see --section-name)", at: address.location))
                 }
                 if let earlier = hostOwner[host] {
-                    diagnostics.append(.warning("site address \(address.original) names a host already converted from \(earlier); Caddy served them on different listeners, but one HTTPRoute per host is written, so this one is left out", at: key.location))
+                    diagnostics.append(.warning("site address \(address.original) names a host already converted from \(earlier); Caddy served them on different listeners, but one HTTPRoute per host is written, so this one is left out", at: address.location))
                     continue
                 }
                 hostOwner[host] = address.location

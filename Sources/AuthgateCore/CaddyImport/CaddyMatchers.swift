@@ -17,7 +17,7 @@ enum CaddyMatchers {
                 while cursor.nextBlock(depth) {
                     conditions.append(try condition(&cursor, scope: scope, reader: &reader))
                 }
-            } else if first.isQuoted && !cursor.nextIsOnSameLineForMatcher() {
+            } else if first.isQuoted && !cursor.nextIsOnSameLine() {
                 reader.warn("matcher \(name) is a CEL expression, which Gateway API cannot express; authgate treats it as always matching", at: first)
                 conditions.append(.unsupported("expression"))
             } else {
@@ -68,9 +68,4 @@ enum CaddyMatchers {
             return .unsupported(type)
         }
     }
-}
-
-extension TokenCursor {
-    /// Whether another word follows on the current line.
-    func nextIsOnSameLineForMatcher() -> Bool { nextIsOnSameLine() }
 }

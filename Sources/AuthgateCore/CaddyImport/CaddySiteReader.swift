@@ -160,10 +160,6 @@ struct CaddySiteReader {
         diagnostics.append(.warning(message, at: token.location, importChain: token.importChain))
     }
 
-    mutating func note(_ message: String, at token: Token) {
-        diagnostics.append(.note(message, at: token.location, importChain: token.importChain))
-    }
-
     /// Warns about each remaining sub-directive of a block the handler does not read.
     mutating func warnUnsupportedSubdirective(_ token: Token, of directive: String, why: String) {
         warn("'\(directive)' sub-directive '\(token.text)' is not migrated: \(why)", at: token)
