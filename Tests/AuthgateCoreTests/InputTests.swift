@@ -30,12 +30,57 @@ struct InputTests {
         }
     }
 
-    @Test func yamlDocumentsAreCountedAndNonMappingsWarned() throws {
+    @Test func yamlDocumentsAreReadAndNonObjectsWarned() throws {
         var diagnostics = Diagnostics()
-        let documents = try ManifestFrontEnd().parse(text: "apiVersion: v1\nkind: Service\n---\n- a list\n---\nkind: Ingress\n", file: "x.yaml", diagnostics: &diagnostics)
+        let documents = try ManifestFrontEnd().parse(
+            text: "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n- a list\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: b}\n---\nkind: Secret\n",
+            file: "x.yaml", diagnostics: &diagnostics)
         #expect(documents.map(\.kind) == ["Service", "Ingress"])
-        #expect(documents.map(\.location.line) == [1, 6])
-        #expect(diagnostics.warnings.first?.location?.line == 4)
+        #expect(documents.map(\.location.line) == [1, 7])
+        #expect(diagnostics.warnings.map { $0.location?.line } == [5, 11])
+    }
+
+    @Test func aKubectlListIsOpenedIntoItsItemsButNotAListInsideIt() throws {
+        var diagnostics = Diagnostics()
+        let objects = try ManifestFrontEnd().objects(text: """
+            apiVersion: v1
+            kind: List
+            items:
+            - apiVersion: v1
+              kind: Service
+              metadata: {name: a, namespace: x}
+            - apiVersion: v1
+              kind: List
+              items: []
+            """, file: "dump.yaml", diagnostics: &diagnostics)
+        #expect(objects.map(\.name) == ["a"])
+        #expect(objects.first?.location.line == 4)
+        #expect(diagnostics.warnings.map(\.description) == ["dump.yaml:7:3: warning: a List inside a List is not something kubectl prints; skipped"])
+    }
+
+    @Test func anAliasBombIsRefusedWithItsPosition() throws {
+        var text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...8 {
+            text += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        var diagnostics = Diagnostics()
+        do {
+            _ = try ManifestFrontEnd().objects(text: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  " + text.replacingOccurrences(of: "\n", with: "\n  "), file: "bomb.yaml", diagnostics: &diagnostics)
+            Issue.record("an alias bomb was read")
+        } catch {
+            #expect(error.diagnostic.message.contains("more nodes than the budget allows"))
+            #expect(error.diagnostic.location?.file == "bomb.yaml")
+        }
+    }
+
+    @Test func aDuplicateKeyIsAnErrorNamingTheKeyAndItsLine() throws {
+        var diagnostics = Diagnostics()
+        do {
+            _ = try ManifestFrontEnd().objects(text: "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nkind: Secret\n", file: "d.yaml", diagnostics: &diagnostics)
+            Issue.record("a duplicate key was accepted")
+        } catch {
+            #expect(error.description == "d.yaml:2:1: error: duplicate key 'kind' in a mapping")
+        }
     }
 
     @Test func aFIFOIsRefusedWithoutOpeningIt() throws {

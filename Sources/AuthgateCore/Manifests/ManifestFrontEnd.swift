@@ -1,38 +1,80 @@
 import Yams
 
-/// Reads Kubernetes YAML: every document of every file, with positions.
-///
-/// For now it checks syntax and notes which kinds it saw; the Ingress importer (which
-/// will read Ingress, Middleware and Service objects) builds on it.
+/// Reads Kubernetes YAML: every document of a stream, with positions; `kind: List`
+/// documents (as `kubectl get -o yaml` prints them) are opened into their items.
 public struct ManifestFrontEnd: Sendable {
+    /// How many YAML nodes a file may expand to (aliases count each time they are used).
+    public var nodeBudget: Int
+
+    public init(nodeBudget: Int = 1_000_000) {
+        self.nodeBudget = nodeBudget
+    }
+
     public struct Document: Sendable {
         public var kind: String?
         public var apiVersion: String?
         public var location: SourceLocation
     }
 
-    public init() {}
-
-    public func parse(text: String, file: String, diagnostics: inout Diagnostics) throws(DiagnosticError) -> [Document] {
-        var documents: [Document] = []
+    /// The objects of a YAML stream; documents that are not objects are warnings.
+    public func objects(text: String, file: String, diagnostics: inout Diagnostics) throws(DiagnosticError) -> [ManifestObject] {
+        var objects: [ManifestObject] = []
+        var budget = nodeBudget
         do {
             let parser = try Yams.Parser(yaml: text)
-            while let node = try parser.nextRoot() {
-                let line = node.mark?.line ?? 1
-                let column = node.mark?.column ?? 1
-                let location = SourceLocation(file: file, line: line, column: column)
-                guard let mapping = node.mapping else {
-                    diagnostics.append(.warning("this YAML document is not a mapping, so it is not a Kubernetes object; skipped", at: location))
-                    continue
-                }
-                documents.append(Document(kind: mapping["kind"]?.string, apiVersion: mapping["apiVersion"]?.string, location: location))
+            while let root = try parser.nextRoot() {
+                let node = try ManifestNode.convert(root, file: file, budget: &budget, diagnostics: &diagnostics)
+                if node.isNull { continue }
+                collect(node, into: &objects, insideList: false, diagnostics: &diagnostics)
             }
         } catch let error as YamlError {
             throw Self.diagnostic(for: error, file: file)
+        } catch let error as DiagnosticError {
+            throw error
         } catch {
             throw DiagnosticError("cannot read YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
         }
-        return documents
+        return objects
+    }
+
+    private func collect(_ node: ManifestNode, into objects: inout [ManifestObject], insideList: Bool, diagnostics: inout Diagnostics) {
+        guard node.entries != nil else {
+            diagnostics.append(.warning("this YAML document is not a mapping, so it is not a Kubernetes object; skipped", at: node.location))
+            return
+        }
+        guard let kind = node["kind"]?.string, let apiVersion = node["apiVersion"]?.string else {
+            diagnostics.append(.warning("this YAML document has no kind or apiVersion, so it is not a Kubernetes object; skipped", at: node.location))
+            return
+        }
+        if kind == "List" || kind.hasSuffix("List") && node["items"] != nil {
+            guard !insideList else {
+                diagnostics.append(.warning("a \(kind) inside a List is not something kubectl prints; skipped", at: node.location))
+                return
+            }
+            guard let items = node["items"]?.sequence else {
+                if node["items"]?.isNull == false {
+                    diagnostics.append(.warning("the items of this \(kind) are not a list; skipped", at: node["items"]?.location ?? node.location))
+                }
+                return
+            }
+            for item in items {
+                collect(item, into: &objects, insideList: true, diagnostics: &diagnostics)
+            }
+            return
+        }
+        let metadata = node["metadata"]
+        guard let name = metadata?["name"]?.string, !name.isEmpty else {
+            diagnostics.append(.warning("\(kind) without metadata.name; skipped", at: metadata?.location ?? node.location))
+            return
+        }
+        objects.append(ManifestObject(apiVersion: apiVersion, kind: kind, name: name, namespace: metadata?["namespace"]?.string, node: node))
+    }
+
+    /// The documents of a stream, with their kinds (the input check's summary).
+    public func parse(text: String, file: String, diagnostics: inout Diagnostics) throws(DiagnosticError) -> [Document] {
+        try objects(text: text, file: file, diagnostics: &diagnostics).map {
+            Document(kind: $0.kind, apiVersion: $0.apiVersion, location: $0.location)
+        }
     }
 
     static func diagnostic(for error: YamlError, file: String) -> DiagnosticError {
@@ -41,6 +83,9 @@ public struct ManifestFrontEnd: Sendable {
             var message = "invalid YAML: \(problem)"
             if let context { message += " (\(context.text))" }
             return DiagnosticError(message, at: SourceLocation(file: file, line: mark.line, column: mark.column))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return DiagnosticError("duplicate key \(keys) in a mapping", at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column))
         case .reader(let problem, _, _, _):
             return DiagnosticError("invalid YAML input: \(problem)", at: SourceLocation(file: file, line: 1, column: 1))
         default:
