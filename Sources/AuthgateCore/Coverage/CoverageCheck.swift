@@ -212,6 +212,8 @@ struct OutputOutcome {
         case .replacePath(let value): path = value
         case .chain(let names):
             for inner in names { apply(inner, namespace: namespace, emission: emission, path: &path) }
+        case .passthrough:
+            break
         }
     }
 

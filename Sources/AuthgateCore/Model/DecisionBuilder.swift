@@ -51,8 +51,8 @@ public enum DecisionBuilder {
     private static func rank(_ pattern: PathPattern) -> Int {
         switch pattern {
         case .exact: 0
-        case .prefix, .glob: 1
-        case .suffix, .contains: 2
+        case .prefix, .glob, .segmentPrefix: 1
+        case .suffix, .contains, .regex: 2
         case .any: 3
         }
     }

@@ -32,6 +32,9 @@ public struct MigrationPlan: Sendable {
 public struct SitePlan: Sendable {
     /// Lower-case host names; `*.example.com` is a wildcard. Empty means every host.
     public var hosts: [String]
+    /// The namespace the site's routes belong in (an Ingress's); nil for sources that
+    /// have none (a Caddyfile), where the target's default applies.
+    public var namespace: String?
     /// The routes as the source decided them: each match with what a request it
     /// matches gets. More specific matches come first; a request takes the first
     /// decision whose match it meets.
@@ -97,6 +100,9 @@ public struct RequestOutcome: Sendable, Hashable {
     public var rewrites: [PathRewrite]
     /// Request header changes (`request_header`, `header_up`).
     public var requestHeaders: HeaderChanges
+    /// Middlewares of the source the model does not interpret (rate limits, IP allow
+    /// lists…), applied as they are.
+    public var passthrough: [CopiedMiddleware] = []
     /// Response header changes (`header`).
     public var responseHeaders: HeaderChanges
     /// Where each handler that shaped this outcome was written (not part of equality).
@@ -127,6 +133,7 @@ public struct RequestOutcome: Sendable, Hashable {
     public static func == (lhs: RequestOutcome, rhs: RequestOutcome) -> Bool {
         lhs.terminal == rhs.terminal && lhs.auth == rhs.auth && lhs.rewrites == rhs.rewrites
             && lhs.requestHeaders == rhs.requestHeaders && lhs.responseHeaders == rhs.responseHeaders
+            && lhs.passthrough == rhs.passthrough
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -14,6 +14,11 @@ public enum PathPattern: Hashable, Sendable, CustomStringConvertible {
     case contains(String)
     /// A Go `path.Match` glob (`*` and `?` do not cross `/`).
     case glob(String)
+    /// The path itself and everything below it, segment-wise (`/api` matches `/api`
+    /// and `/api/x`, not `/apix`): Kubernetes' `Prefix` path type.
+    case segmentPrefix(String)
+    /// An unanchored Go regular expression (Traefik's PathRegexp).
+    case regex(String)
 
     /// Parses a Caddy path pattern (already lower-cased by the caller when matching is
     /// case-insensitive), with Caddy's own fast paths: one trailing `*` is a prefix, one
@@ -44,6 +49,9 @@ public enum PathPattern: Hashable, Sendable, CustomStringConvertible {
         case .suffix(let value): path.hasSuffix(value)
         case .contains(let value): path.contains(value)
         case .glob(let pattern): GoPathGlob.matches(pattern: Array(pattern.unicodeScalars), name: Array(path.unicodeScalars))
+        case .segmentPrefix(let value):
+            value == "/" || path == value || path.hasPrefix(value.hasSuffix("/") ? value : value + "/")
+        case .regex(let pattern): RegexCache([pattern]).firstMatch(pattern, in: path)
         }
     }
 
@@ -51,9 +59,11 @@ public enum PathPattern: Hashable, Sendable, CustomStringConvertible {
     public var literalPrefix: String {
         switch self {
         case .any, .suffix, .contains: ""
-        case .exact(let value), .prefix(let value): value
+        case .exact(let value), .prefix(let value), .segmentPrefix(let value): value
         case .glob(let pattern):
             String(pattern.prefix { $0 != "*" && $0 != "?" && $0 != "[" && $0 != "\\" })
+        case .regex(let pattern):
+            pattern.hasPrefix("^") ? String(pattern.dropFirst().prefix { !"\\.+*?()|[]{}^$".contains($0) }) : ""
         }
     }
 
@@ -68,6 +78,12 @@ public enum PathPattern: Hashable, Sendable, CustomStringConvertible {
             var samples = [value, value + "x", value + "x/y"]
             if value.hasSuffix("/") { samples.append(value + "x/") } else { samples.append(value + "/x") }
             return samples
+        case .segmentPrefix(let value):
+            let stem = value.hasSuffix("/") && value.count > 1 ? String(value.dropLast()) : value
+            return stem == "/" ? ["/", "/x"] : [stem, stem + "/", stem + "/x", stem + "x"]
+        case .regex:
+            let literal = literalPrefix
+            return literal.isEmpty ? ["/"] : [literal, literal + "x", literal + "/x"]
         case .suffix(let value): return ["/x" + value, "/x/y" + value]
         case .contains(let value): return ["/x" + value, "/x" + value + "/y", value.hasPrefix("/") ? value : "/" + value]
         case .glob(let pattern):
@@ -102,6 +118,8 @@ public enum PathPattern: Hashable, Sendable, CustomStringConvertible {
         case .suffix(let value): "*" + value
         case .contains(let value): "*" + value + "*"
         case .glob(let pattern): pattern
+        case .segmentPrefix(let value): value + " (segments)"
+        case .regex(let pattern): "~" + pattern
         }
     }
 }

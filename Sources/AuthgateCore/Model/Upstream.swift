@@ -20,17 +20,22 @@ public struct Upstream: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     public var scheme: Scheme
-    /// Lower-case host as written (IPv6 without brackets).
+    /// Lower-case host as written (IPv6 without brackets), or the Service's name.
     public var host: String
     public var port: Int
+    /// Set when the source names a Service directly (an Ingress backend): `host` is
+    /// the Service's name and this its namespace.
+    public var serviceNamespace: String?
 
-    public init(scheme: Scheme, host: String, port: Int) {
+    public init(scheme: Scheme, host: String, port: Int, serviceNamespace: String? = nil) {
         self.scheme = scheme
         self.host = host
         self.port = port
+        self.serviceNamespace = serviceNamespace
     }
 
     public var description: String {
+        if let serviceNamespace { return "\(serviceNamespace)/\(host):\(port)" }
         let shownHost = host.contains(":") ? "[\(host)]" : host
         return (scheme == .http ? "" : "\(scheme.rawValue)://") + "\(shownHost):\(port)"
     }
@@ -40,6 +45,7 @@ public struct Upstream: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     public var placement: Placement {
+        if let serviceNamespace { return .service(name: host, namespace: serviceNamespace) }
         if host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host.hasPrefix("127.") && IPAddress.isIPv4(host) {
             return .loopback
         }
@@ -113,6 +119,9 @@ public struct AuthProvider: Sendable, Hashable {
     public var basicAuthUsers: [String] = []
     /// Basic auth only: the realm, when the source set one.
     public var realm: String?
+    /// A configuration the source already wrote for the target, to copy as it is
+    /// (a Traefik Middleware read from manifests): its name, namespace and spec.
+    public var copied: CopiedMiddleware?
 
     public init(kind: Kind, upstream: Upstream?, endpoint: String, copyHeaders: [String] = [], renamedHeaders: [HeaderRename] = [], trustedProxies: [String] = [], authRequestHeaders: HeaderChanges = .init(), location: SourceLocation? = nil) {
         self.kind = kind
@@ -139,7 +148,7 @@ public struct AuthProvider: Sendable, Hashable {
         lhs.kind == rhs.kind && lhs.upstream == rhs.upstream && lhs.endpoint == rhs.endpoint
             && lhs.copyHeaders == rhs.copyHeaders && lhs.renamedHeaders == rhs.renamedHeaders
             && lhs.trustedProxies == rhs.trustedProxies && lhs.authRequestHeaders == rhs.authRequestHeaders
-            && lhs.basicAuthUsers == rhs.basicAuthUsers && lhs.realm == rhs.realm
+            && lhs.basicAuthUsers == rhs.basicAuthUsers && lhs.realm == rhs.realm && lhs.copied == rhs.copied
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -165,5 +174,30 @@ public struct HeaderRename: Sendable, Hashable {
     public func hash(into hasher: inout Hasher) {
         hasher.combine(from)
         hasher.combine(to)
+    }
+}
+
+/// A Traefik Middleware read from the input that the output copies as it is (into each
+/// namespace whose routes use it), upgraded to `traefik.io/v1alpha1`.
+public struct CopiedMiddleware: Sendable, Hashable {
+    public var name: String
+    public var namespace: String
+    public var spec: YAMLValue
+    public var location: SourceLocation?
+
+    public init(name: String, namespace: String, spec: YAMLValue, location: SourceLocation?) {
+        self.name = name
+        self.namespace = namespace
+        self.spec = spec
+        self.location = location
+    }
+
+    public static func == (lhs: CopiedMiddleware, rhs: CopiedMiddleware) -> Bool {
+        lhs.name == rhs.name && lhs.namespace == rhs.namespace && lhs.spec == rhs.spec
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(namespace)
     }
 }

@@ -59,7 +59,7 @@ enum CoverageRepair {
                 guard let match = forcedMatch(for: decision.match, caseInsensitive: path != lower, beating: beaten) else { continue }
                 guard !siteRules[siteIndex].contains(where: { $0.matches.contains(match) }) else { continue }
                 let backends = decision.outcome.upstreams.compactMap { emission.ref(for: $0, path: lower) }
-                var rule = builder.rule(for: decision, backends: backends, forcedMatch: match)
+                var rule = builder.rule(for: decision, backends: backends, namespace: site.namespace ?? emission.defaultNamespace, forcedMatch: match)
                 rule.provenance += rule.provenance.isEmpty ? "compensation" : " (compensation)"
                 siteRules[siteIndex].insert(rule, at: 0)
             }
@@ -92,6 +92,11 @@ enum CoverageRepair {
         case .suffix(let value): body = ".*" + GatewayPathMatch.quote(value) + "$"
         case .contains(let value): body = ".*" + GatewayPathMatch.quote(value)
         case .glob(let value): body = GatewayPathMatch.globRegex(value) + "$"
+        case .segmentPrefix(let value): body = GatewayPathMatch.quote(String(value.trimmingSuffix("/"))) + "(/|$)"
+        case .regex(let value):
+            // Cannot be lengthened without changing what it means when unanchored.
+            guard value.hasPrefix("^") else { return nil }
+            body = String(value.dropFirst())
         }
         let flag = caseInsensitive ? "(?i)" : ""
         var anchors = "^"

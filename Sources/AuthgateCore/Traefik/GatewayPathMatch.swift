@@ -20,6 +20,14 @@ enum GatewayPathMatch {
             return PathMatch(.regularExpression, quote(value))
         case .glob(let value):
             return PathMatch(.regularExpression, "^" + globRegex(value) + "$")
+        case .segmentPrefix(let value):
+            if isPlainPath(value) { return PathMatch(.pathPrefix, value) }
+            let stem = String(value.trimmingSuffix("/"))
+            return PathMatch(.regularExpression, "^" + quote(stem) + "(/|$)")
+        case .regex(let value):
+            // Traefik's PathRegexp and a Gateway RegularExpression are both unanchored
+            // Go regexps: the same string means the same paths.
+            return PathMatch(.regularExpression, value)
         }
     }
 

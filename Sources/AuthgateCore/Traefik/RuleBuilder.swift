@@ -1,19 +1,21 @@
 /// One HTTPRoute rule per routing decision: its match, the auth Middleware(s) by
 /// `ExtensionRef`, the rewrite, header and redirect filters, and the backends.
 struct RuleBuilder {
-    let namespace: String
     let middlewareName: [Int: String]
-    /// Rewrite Middlewares written for rewrites Gateway API's URLRewrite cannot say.
+    /// Rewrite Middlewares written for rewrites Gateway API's URLRewrite cannot say,
+    /// keyed `namespace/name`.
     private(set) var rewriteMiddlewares: [String: MiddlewareEffect] = [:]
     private(set) var middlewareObjects: [KubeObject] = []
+    /// The namespace of the rule being built.
+    private var namespace = ""
 
-    init(namespace: String, middlewareName: [Int: String]) {
-        self.namespace = namespace
+    init(middlewareName: [Int: String]) {
         self.middlewareName = middlewareName
     }
 
     /// `forcedMatch` replaces the decision's own match (a compensating rule).
-    mutating func rule(for decision: RoutingDecision, backends: [BackendRef], forcedMatch: PathMatch? = nil) -> HTTPRouteRule {
+    mutating func rule(for decision: RoutingDecision, backends: [BackendRef], namespace: String, forcedMatch: PathMatch? = nil) -> HTTPRouteRule {
+        self.namespace = namespace
         let match = forcedMatch ?? GatewayPathMatch.match(for: decision.match)
         let outcome = decision.outcome
         var filters: [HTTPRouteFilter] = []
@@ -21,6 +23,7 @@ struct RuleBuilder {
             if let name = middlewareName[provider] { filters.append(.extensionRef(middleware: name)) }
         }
         filters += rewriteFilters(outcome.rewrites, match: match, pattern: decision.match)
+        filters += outcome.passthrough.map { .extensionRef(middleware: $0.name) }
         if !outcome.requestHeaders.isEmpty { filters.append(.requestHeaderModifier(outcome.requestHeaders)) }
         if !outcome.responseHeaders.isEmpty { filters.append(.responseHeaderModifier(outcome.responseHeaders)) }
         var refs: [BackendRef] = []
@@ -86,8 +89,8 @@ struct RuleBuilder {
     }
 
     private mutating func addMiddleware(_ name: String, _ effect: MiddlewareEffect, _ spec: YAMLValue) {
-        guard rewriteMiddlewares[name] == nil else { return }
-        rewriteMiddlewares[name] = effect
+        guard rewriteMiddlewares[namespace + "/" + name] == nil else { return }
+        rewriteMiddlewares[namespace + "/" + name] = effect
         middlewareObjects.append(KubeObject(
             apiVersion: "traefik.io/v1alpha1", kind: "Middleware", name: name, namespace: namespace, labels: KubeLabels.managed,
             fields: [.init("spec", spec)]))

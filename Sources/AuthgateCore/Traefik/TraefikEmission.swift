@@ -16,6 +16,8 @@ public struct TraefikEmission: Sendable {
     public var outpostRefs: [Upstream: BackendRef] = [:]
     /// For each site of the plan, the indices of the routes written for it.
     public var routesOfSite: [[Int]]
+    /// The namespace of routes whose source has none (`--namespace`).
+    public var defaultNamespace = "default"
     /// The coverage check's findings on these objects (filled in by the emitter,
     /// which runs the check to compensate what it can).
     public var findings: [CoverageFinding] = []
@@ -38,7 +40,7 @@ enum OutpostPath {
     /// Whether every path a pattern matches lies under the outpost's prefix.
     static func covers(_ pattern: PathPattern) -> Bool {
         switch pattern {
-        case .exact(let value), .prefix(let value): contains(value)
+        case .exact(let value), .prefix(let value), .segmentPrefix(let value): contains(value)
         case .glob: contains(pattern.literalPrefix)
         default: false
         }
@@ -55,4 +57,6 @@ public enum MiddlewareEffect: Sendable, Hashable {
     case replacePath(String)
     /// A `chain` of other Middlewares, in order.
     case chain([String])
+    /// A Middleware copied from the input that does not change routing.
+    case passthrough
 }

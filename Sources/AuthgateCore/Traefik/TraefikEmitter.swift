@@ -43,14 +43,15 @@ public struct TraefikEmitter: Sendable {
             }
         }
 
-        // One auth Middleware per (namespace, provider), named after the provider.
-        let routeNamespace = options.namespace
+        // One auth Middleware per (namespace, provider): named after the provider, or
+        // keeping its name when the source wrote it for Traefik already.
         var middlewareName: [Int: String] = [:]
         var takenNames = Set<String>()
         for index in usedProviders.sorted() {
             let provider = plan.authProviders[index]
             let base: String
             switch provider.kind {
+            case _ where provider.copied != nil: base = provider.copied!.name
             case .authentik: base = "authentik-forward-auth"
             case .authelia: base = "authelia-forward-auth"
             case .oauth2Proxy: base = "oauth2-proxy-forward-auth"
@@ -62,13 +63,35 @@ public struct TraefikEmitter: Sendable {
             while takenNames.contains(name) { name = "\(base)-\(counter)"; counter += 1 }
             takenNames.insert(name)
             middlewareName[index] = name
-            effects[routeNamespace + "/" + name] = .auth(index)
-            objects += authMiddleware(provider, name: name, namespace: routeNamespace, resolver: &resolver, diagnostics: &diagnostics)
+        }
+        var namespacesOfProvider: [Int: Set<String>] = [:]
+        var passthroughByNamespace: [String: [CopiedMiddleware]] = [:]
+        for site in plan.sites {
+            let namespace = site.namespace ?? options.namespace
+            for decision in site.decisions {
+                for provider in decision.outcome.auth { namespacesOfProvider[provider, default: []].insert(namespace) }
+                for copied in decision.outcome.passthrough where !(passthroughByNamespace[namespace] ?? []).contains(copied) {
+                    passthroughByNamespace[namespace, default: []].append(copied)
+                }
+            }
+        }
+        for index in usedProviders.sorted() {
+            guard let name = middlewareName[index] else { continue }
+            for namespace in (namespacesOfProvider[index] ?? []).sorted() {
+                effects[namespace + "/" + name] = .auth(index)
+                objects += authMiddleware(plan.authProviders[index], name: name, namespace: namespace, resolver: &resolver, diagnostics: &diagnostics)
+            }
+        }
+        for namespace in passthroughByNamespace.keys.sorted() {
+            for copied in passthroughByNamespace[namespace] ?? [] {
+                effects[namespace + "/" + copied.name] = .passthrough
+                objects.append(Self.copy(copied, into: namespace))
+            }
         }
 
         // Rules per site, simplified, then compensated where the coverage check finds
         // Traefik would route a path differently from the source.
-        var builder = RuleBuilder(namespace: routeNamespace, middlewareName: middlewareName)
+        var builder = RuleBuilder(middlewareName: middlewareName)
         var siteRules: [[HTTPRouteRule]] = []
         for site in plan.sites {
             var rules: [HTTPRouteRule] = []
@@ -82,7 +105,7 @@ public struct TraefikEmitter: Sendable {
                         refs.append(resolver.ref(for: upstream, location: outcome.provenance.terminal ?? site.location, diagnostics: &diagnostics))
                     }
                 }
-                rules.append(builder.rule(for: decision, backends: refs))
+                rules.append(builder.rule(for: decision, backends: refs, namespace: site.namespace ?? options.namespace))
             }
             siteRules.append(rules)
         }
@@ -104,11 +127,11 @@ public struct TraefikEmitter: Sendable {
             }
             var effects = baseEffects
             for (key, effect) in builder.rewriteMiddlewares {
-                effects[routeNamespace + "/" + key] = effect
+                effects[key] = effect
             }
             var objects = fixedObjects + builder.middlewareObjects + self.referenceGrants(routes) + routes.map(\.object)
             objects.sort(by: KubeObject.outputOrder)
-            return TraefikEmission(objects: objects, routes: routes, middlewareEffects: effects, backendRefs: refs, outpostRefs: outpostRefs, routesOfSite: routesOfSite)
+            return TraefikEmission(objects: objects, routes: routes, middlewareEffects: effects, backendRefs: refs, outpostRefs: outpostRefs, routesOfSite: routesOfSite, defaultNamespace: self.options.namespace)
         }
         var emission = assemble(siteRules, builder)
         emission.findings = CoverageCheck.run(plan: plan, emission: emission)
@@ -143,6 +166,14 @@ public struct TraefikEmitter: Sendable {
         }
     }
 
+    /// A Middleware from the input, in the namespace of the routes that refer to it
+    /// (an ExtensionRef is local), as `traefik.io/v1alpha1`.
+    static func copy(_ middleware: CopiedMiddleware, into namespace: String) -> KubeObject {
+        KubeObject(
+            apiVersion: "traefik.io/v1alpha1", kind: "Middleware", name: middleware.name, namespace: namespace, labels: KubeLabels.managed,
+            fields: [.init("spec", middleware.spec)])
+    }
+
     /// Whether some decision sends requests outside the outpost's own paths to `upstream`.
     private func routesReach(_ plan: MigrationPlan, _ upstream: Upstream) -> Bool {
         plan.sites.contains { site in
@@ -163,6 +194,11 @@ public struct TraefikEmitter: Sendable {
 
     /// The Middleware (and for basic auth its Secret) for one auth provider.
     private func authMiddleware(_ provider: AuthProvider, name: String, namespace: String, resolver: inout BackendResolver, diagnostics: inout Diagnostics) -> [KubeObject] {
+        if let copied = provider.copied {
+            var renamed = copied
+            renamed.name = name
+            return [Self.copy(renamed, into: namespace)]
+        }
         if provider.kind == .basicAuth {
             let secretName = name + "-users"
             let secret = KubeObject(
@@ -251,7 +287,7 @@ public struct TraefikEmitter: Sendable {
                 var counter = 2
                 while names.contains(name) { name = "\(base.prefix(58))-\(counter)"; counter += 1 }
                 names.insert(name)
-                routes.append(HTTPRoute(name: name, namespace: options.namespace, parentRefs: [parent], hostnames: hosts, rules: chunk))
+                routes.append(HTTPRoute(name: name, namespace: site.namespace ?? options.namespace, parentRefs: [parent], hostnames: hosts, rules: chunk))
             }
         }
         return routes
