@@ -6,10 +6,18 @@ struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Convert a Caddyfile to Gateway API and Traefik objects that keep every protected path protected (YAML on stdout, diagnostics on stderr).",
         discussion: """
-            INPUT is a Caddyfile, or - for standard input; several Caddyfiles are \
-            converted together. The kind is detected from the content; --from forces it. \
-            Ingress manifests are not converted yet: their YAML is checked, then convert \
-            stops with exit 2 and says so.
+            INPUT is a Caddyfile, a YAML file (multi-document, or a `kind: List` as \
+            `kubectl get ingress,middleware,service -A -o yaml` prints it), a directory of \
+            YAML files, or - for standard input. The kind is detected from the content; \
+            --from forces it. All manifests are read together: an Ingress finds its \
+            Middlewares and Services in any input.
+
+            Ingresses of Traefik (class traefik, or none) and ingress-nginx (class nginx) are \
+            converted as their controller ran them: Traefik's `router.middlewares` \
+            (forwardAuth, chain, stripPrefix, addPrefix, replacePath, headers; other kinds \
+            copied), its character-wise Prefix paths and router priorities; nginx's \
+            auth-url, auth-response-headers and auth-signin. Each HTTPRoute stays in its \
+            Ingress's namespace.
 
             Caddyfiles are read exactly as Caddy 2.11 reads them: {$VAR} and {$VAR:default} \
             from the environment, snippets, named routes, import of snippets and files or \
@@ -40,7 +48,7 @@ struct Convert: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("A Caddyfile, or - for standard input.", valueName: "INPUT"))
+    @Argument(help: ArgumentHelp("A Caddyfile, a YAML file, a directory of YAML files, or - for standard input.", valueName: "INPUT"))
     var inputs: [String]
 
     @Option(name: .long, help: ArgumentHelp("Force the input kind instead of detecting it.", valueName: "caddyfile|manifests"))
@@ -72,6 +80,15 @@ struct Convert: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Authentik version of the outpost image ghcr.io/goauthentik/proxy:V; it must match your Authentik server.", valueName: "V"))
     var authentikVersion: String?
+
+    @Option(name: .long, help: ArgumentHelp("Convert only Ingresses of this class (default: Traefik, nginx and class-less ones).", valueName: "CLASS"))
+    var ingressClass: String?
+
+    @Flag(name: .long, help: "Traefik's Ingress provider ran with strictPrefixMatching: Prefix paths match whole segments, not characters.")
+    var traefikStrictPrefix = false
+
+    @Option(name: .long, help: ArgumentHelp("Map a Traefik entry point (router.entrypoints) to a Gateway listener name; repeatable. Entry points not listed keep their name (the Traefik Helm chart names its listeners web and websecure, like its entry points).", valueName: "ENTRYPOINT=LISTENER"))
+    var entrypoint: [String] = []
 
     @Flag(name: .long, help: "Write the objects even when the coverage check finds paths that lose protection or change backend.")
     var allowUnprotected = false
@@ -105,6 +122,12 @@ struct Convert: ParsableCommand {
         if let authentikHost, !(authentikHost.hasPrefix("https://") || authentikHost.hasPrefix("http://")) {
             throw ValidationError("--authentik-host must be a URL starting with https:// or http://")
         }
+        for mapping in entrypoint {
+            let parts = mapping.split(separator: "=", omittingEmptySubsequences: false)
+            if parts.count != 2 || parts[0].isEmpty || !KubernetesName.isLabel(String(parts[1])) {
+                throw ValidationError("--entrypoint must be ENTRYPOINT=LISTENER with a valid listener name, got '\(mapping)'")
+            }
+        }
         if let authentikVersion, authentikVersion.isEmpty || authentikVersion.contains(where: { !($0.isLetter || $0.isNumber || ".-_".contains($0)) }) {
             throw ValidationError("--authentik-version '\(authentikVersion)' is not an image tag")
         }
@@ -131,6 +154,10 @@ struct Convert: ParsableCommand {
         options.gatewayNamespace = gatewayParts[0]
         options.gatewayName = gatewayParts[1]
         options.sectionName = sectionName
+        for mapping in entrypoint {
+            let parts = mapping.split(separator: "=").map(String.init)
+            options.entryPointListeners[parts[0]] = parts[1]
+        }
         options.outpostNamespace = outpostNamespace
         options.outpostName = outpostName
         options.outpostPort = outpostPort
@@ -156,7 +183,8 @@ struct Convert: ParsableCommand {
             }
         }
 
-        let conversion = Conversion(fileSystem: fileSystem, environment: ProcessInfo.processInfo.environment, forcedKind: from, options: options)
+        var conversion = Conversion(fileSystem: fileSystem, environment: ProcessInfo.processInfo.environment, forcedKind: from, options: options)
+        conversion.ingressImporter = IngressImporter(ingressClass: ingressClass, strictPrefix: traefikStrictPrefix)
         var diagnostics = Diagnostics()
         let result = conversion.run(inputList, diagnostics: &diagnostics)
         for diagnostic in diagnostics.sorted {

@@ -13,6 +13,8 @@ public struct ManifestNode: Sendable {
 
     public var value: Value
     public var location: SourceLocation
+    /// A scalar written without quotes (so `true` and `80` are a boolean and a number).
+    public var isPlain = true
 
     public subscript(key: String) -> ManifestNode? {
         guard case .mapping(let entries) = value else { return nil }
@@ -36,6 +38,23 @@ public struct ManifestNode: Sendable {
         return nil
     }
 
+    /// The node as a YAML value to write out again: plain scalars that read as a
+    /// number or a boolean stay one.
+    public var yamlValue: YAMLValue {
+        switch value {
+        case .scalar(let text):
+            if isPlain, let number = Int(text) { return .int(number) }
+            if isPlain, text == "true" || text == "false" { return .bool(text == "true") }
+            return .string(text)
+        case .mapping(let entries):
+            return .map(entries.map { YAMLValue.Entry($0.key, $0.value.yamlValue) })
+        case .sequence(let items):
+            return .list(items.map(\.yamlValue))
+        case .null:
+            return .string("")
+        }
+    }
+
     public var isNull: Bool {
         if case .null = value { return true }
         return false
@@ -54,7 +73,7 @@ public struct ManifestNode: Sendable {
             if scalar.tag.description == Tag.Name.null.rawValue || (scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)) {
                 return ManifestNode(value: .null, location: location)
             }
-            return ManifestNode(value: .scalar(scalar.string), location: location)
+            return ManifestNode(value: .scalar(scalar.string), location: location, isPlain: scalar.style == .plain)
         case .mapping(let mapping):
             var entries: [(key: String, value: ManifestNode)] = []
             var seen = Set<String>()

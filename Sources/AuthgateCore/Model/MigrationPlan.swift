@@ -35,6 +35,9 @@ public struct SitePlan: Sendable {
     /// The namespace the site's routes belong in (an Ingress's); nil for sources that
     /// have none (a Caddyfile), where the target's default applies.
     public var namespace: String?
+    /// The source's entry points or listeners these hosts were served on (Traefik's
+    /// `router.entrypoints`); empty for every one.
+    public var listeners: [String] = []
     /// The routes as the source decided them: each match with what a request it
     /// matches gets. More specific matches come first; a request takes the first
     /// decision whose match it meets.

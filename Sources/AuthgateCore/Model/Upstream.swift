@@ -119,6 +119,9 @@ public struct AuthProvider: Sendable, Hashable {
     public var basicAuthUsers: [String] = []
     /// Basic auth only: the realm, when the source set one.
     public var realm: String?
+    /// Where an unauthenticated browser is sent, when the auth server does not redirect
+    /// by itself (ingress-nginx `auth-signin`).
+    public var signinURL: String?
     /// A configuration the source already wrote for the target, to copy as it is
     /// (a Traefik Middleware read from manifests): its name, namespace and spec.
     public var copied: CopiedMiddleware?
@@ -148,7 +151,7 @@ public struct AuthProvider: Sendable, Hashable {
         lhs.kind == rhs.kind && lhs.upstream == rhs.upstream && lhs.endpoint == rhs.endpoint
             && lhs.copyHeaders == rhs.copyHeaders && lhs.renamedHeaders == rhs.renamedHeaders
             && lhs.trustedProxies == rhs.trustedProxies && lhs.authRequestHeaders == rhs.authRequestHeaders
-            && lhs.basicAuthUsers == rhs.basicAuthUsers && lhs.realm == rhs.realm && lhs.copied == rhs.copied
+            && lhs.basicAuthUsers == rhs.basicAuthUsers && lhs.realm == rhs.realm && lhs.copied == rhs.copied && lhs.signinURL == rhs.signinURL
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -182,10 +185,12 @@ public struct HeaderRename: Sendable, Hashable {
 public struct CopiedMiddleware: Sendable, Hashable {
     public var name: String
     public var namespace: String
-    public var spec: YAMLValue
+    /// nil when the source refers to a Middleware the input does not hold: the output
+    /// refers to it by name and writes nothing.
+    public var spec: YAMLValue?
     public var location: SourceLocation?
 
-    public init(name: String, namespace: String, spec: YAMLValue, location: SourceLocation?) {
+    public init(name: String, namespace: String, spec: YAMLValue?, location: SourceLocation?) {
         self.name = name
         self.namespace = namespace
         self.spec = spec

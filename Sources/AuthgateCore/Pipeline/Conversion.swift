@@ -17,6 +17,8 @@ public struct Conversion: Sendable {
     public var environment: [String: String]
     public var forcedKind: InputKind?
     public var options: TraefikOptions
+    /// How Ingress manifests are read (`--ingress-class`, `--traefik-strict-prefix`).
+    public var ingressImporter = IngressImporter()
 
     public init(fileSystem: any InputFileSystem, environment: [String: String], forcedKind: InputKind? = nil, options: TraefikOptions) {
         self.fileSystem = fileSystem
@@ -26,11 +28,38 @@ public struct Conversion: Sendable {
     }
 
     /// Converts the inputs; nil when an error stopped it (the error is in `diagnostics`).
+    /// Manifests from every input are read together, so an Ingress in one file finds
+    /// its Middleware and Services in another.
     public func run(_ inputs: [InputCheck.Input], diagnostics: inout Diagnostics) -> Result? {
-        do {
+        do throws(DiagnosticError) {
             var plan = MigrationPlan()
+            var manifests: [ManifestObject] = []
+            var readManifests = false
             for input in inputs {
-                plan.append(try importPlan(input, diagnostics: &diagnostics))
+                if input.bytes == nil && fileSystem.isDirectory(input.path) {
+                    if forcedKind == .caddyfile {
+                        throw DiagnosticError("\(input.path) is a directory; a Caddyfile input must be a file", at: nil)
+                    }
+                    manifests += try ManifestDirectory(fileSystem: fileSystem).objects(below: input.path, diagnostics: &diagnostics)
+                    readManifests = true
+                    continue
+                }
+                let bytes = try input.read(from: fileSystem)
+                switch forcedKind ?? InputKind.detect(path: input.name, bytes: bytes) {
+                case .caddyfile:
+                    let document = try CaddyfileFrontEnd(fileSystem: fileSystem, environment: environment)
+                        .parse(bytes: bytes, file: input.name, diagnostics: &diagnostics)
+                    plan.append(try CaddyImporter().plan(from: document, diagnostics: &diagnostics))
+                case .manifests:
+                    manifests += try ManifestFrontEnd().objects(text: String(decoding: bytes, as: UTF8.self), file: input.name, diagnostics: &diagnostics)
+                    readManifests = true
+                }
+            }
+            if readManifests {
+                if !manifests.contains(where: { $0.kind == "Ingress" }) {
+                    diagnostics.append(.warning("the manifests hold no Ingress, so there is nothing to convert", at: nil))
+                }
+                plan.append(try ingressImporter.plan(from: manifests, diagnostics: &diagnostics))
             }
             if diagnostics.hasErrors { return nil }
             let emission = TraefikEmitter(options: options).emit(plan, diagnostics: &diagnostics)
@@ -40,22 +69,30 @@ public struct Conversion: Sendable {
             return nil
         }
     }
+}
 
-    private func importPlan(_ input: InputCheck.Input, diagnostics: inout Diagnostics) throws(DiagnosticError) -> MigrationPlan {
-        let name = input.name
-        if input.bytes == nil && fileSystem.isDirectory(input.path) {
-            throw DiagnosticError("\(input.path) is a directory; converting manifests (Ingress objects) is not implemented yet, and a Caddyfile input must be a file", at: nil)
+/// Every `.yaml`, `.yml` and `.json` file below a directory, in sorted order, skipping
+/// dot files; at most 32 levels deep (a symlink loop would otherwise recurse forever).
+struct ManifestDirectory {
+    var fileSystem: any InputFileSystem
+
+    func objects(below path: String, depth: Int = 0, diagnostics: inout Diagnostics) throws(DiagnosticError) -> [ManifestObject] {
+        guard depth < 32 else {
+            throw DiagnosticError("\(path): directories nested more than 32 deep (a symlink loop?)", at: nil)
         }
-        let bytes = try input.read(from: fileSystem)
-        switch forcedKind ?? InputKind.detect(path: name, bytes: bytes) {
-        case .caddyfile:
-            let document = try CaddyfileFrontEnd(fileSystem: fileSystem, environment: environment)
-                .parse(bytes: bytes, file: name, diagnostics: &diagnostics)
-            return try CaddyImporter().plan(from: document, diagnostics: &diagnostics)
-        case .manifests:
-            _ = try ManifestFrontEnd().parse(text: String(decoding: bytes, as: UTF8.self), file: name, diagnostics: &diagnostics)
-            throw DiagnosticError("\(name): converting manifests (Ingress objects) is not implemented yet; this release converts Caddyfiles", at: nil)
+        var objects: [ManifestObject] = []
+        for name in fileSystem.entries(ofDirectory: path).sorted() where !name.hasPrefix(".") {
+            let child = Path.join(path, name)
+            if fileSystem.isDirectory(child) {
+                objects += try self.objects(below: child, depth: depth + 1, diagnostics: &diagnostics)
+                continue
+            }
+            let lower = name.lowercased()
+            guard lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") || lower.hasSuffix(".json") else { continue }
+            let bytes = try InputCheck.Input(path: child).read(from: fileSystem)
+            objects += try ManifestFrontEnd().objects(text: String(decoding: bytes, as: UTF8.self), file: child, diagnostics: &diagnostics)
         }
+        return objects
     }
 }
 

@@ -85,7 +85,7 @@ public struct TraefikEmitter: Sendable {
         for namespace in passthroughByNamespace.keys.sorted() {
             for copied in passthroughByNamespace[namespace] ?? [] {
                 effects[namespace + "/" + copied.name] = .passthrough
-                objects.append(Self.copy(copied, into: namespace))
+                if let object = Self.copy(copied, into: namespace) { objects.append(object) }
             }
         }
 
@@ -168,10 +168,11 @@ public struct TraefikEmitter: Sendable {
 
     /// A Middleware from the input, in the namespace of the routes that refer to it
     /// (an ExtensionRef is local), as `traefik.io/v1alpha1`.
-    static func copy(_ middleware: CopiedMiddleware, into namespace: String) -> KubeObject {
-        KubeObject(
+    static func copy(_ middleware: CopiedMiddleware, into namespace: String) -> KubeObject? {
+        guard let spec = middleware.spec else { return nil }
+        return KubeObject(
             apiVersion: "traefik.io/v1alpha1", kind: "Middleware", name: middleware.name, namespace: namespace, labels: KubeLabels.managed,
-            fields: [.init("spec", middleware.spec)])
+            fields: [.init("spec", spec)])
     }
 
     /// Whether some decision sends requests outside the outpost's own paths to `upstream`.
@@ -197,7 +198,7 @@ public struct TraefikEmitter: Sendable {
         if let copied = provider.copied {
             var renamed = copied
             renamed.name = name
-            return [Self.copy(renamed, into: namespace)]
+            return Self.copy(renamed, into: namespace).map { [$0] } ?? []
         }
         if provider.kind == .basicAuth {
             let secretName = name + "-users"
@@ -249,6 +250,7 @@ public struct TraefikEmitter: Sendable {
             ("forwardAuth", .object([
                 ("address", .string(address)),
                 ("authResponseHeaders", provider.copyHeaders.isEmpty ? nil : .strings(provider.copyHeaders)),
+                ("authSigninURL", provider.signinURL.map(YAMLValue.string)),
             ])),
         ])
         return [KubeObject(
@@ -265,7 +267,9 @@ public struct TraefikEmitter: Sendable {
         } else {
             base = "catch-all"
         }
-        let parent = HTTPRoute.ParentRef(name: options.gatewayName, namespace: options.gatewayNamespace, sectionName: options.sectionName)
+        let parents = site.listeners.isEmpty
+            ? [HTTPRoute.ParentRef(name: options.gatewayName, namespace: options.gatewayNamespace, sectionName: options.sectionName)]
+            : site.listeners.map { HTTPRoute.ParentRef(name: options.gatewayName, namespace: options.gatewayNamespace, sectionName: options.entryPointListeners[$0] ?? $0) }
         let hostChunks = site.hosts.isEmpty ? [[]] : stride(from: 0, to: site.hosts.count, by: 16).map { Array(site.hosts[$0..<min($0 + 16, site.hosts.count)]) }
         var ruleChunks: [[HTTPRouteRule]] = []
         var current: [HTTPRouteRule] = []
@@ -287,7 +291,7 @@ public struct TraefikEmitter: Sendable {
                 var counter = 2
                 while names.contains(name) { name = "\(base.prefix(58))-\(counter)"; counter += 1 }
                 names.insert(name)
-                routes.append(HTTPRoute(name: name, namespace: site.namespace ?? options.namespace, parentRefs: [parent], hostnames: hosts, rules: chunk))
+                routes.append(HTTPRoute(name: name, namespace: site.namespace ?? options.namespace, parentRefs: parents, hostnames: hosts, rules: chunk))
             }
         }
         return routes

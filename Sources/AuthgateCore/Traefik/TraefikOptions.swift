@@ -5,6 +5,9 @@ public struct TraefikOptions: Sendable {
     public var gatewayNamespace = "traefik"
     public var gatewayName = "traefik-gateway"
     public var sectionName: String?
+    /// Traefik entry point → Gateway listener name, for routes converted from Ingresses
+    /// with `router.entrypoints` (an entry point not listed keeps its own name).
+    public var entryPointListeners: [String: String] = [:]
     public var outpostNamespace = "authentik-outpost"
     public var outpostName = "authentik-outpost"
     public var outpostPort = 9000

@@ -1,0 +1,151 @@
+/// The objects an Ingress migration reads, typed, each with its position. Ingress in
+/// `networking.k8s.io/v1` and the legacy `networking.k8s.io/v1beta1` and
+/// `extensions/v1beta1` (`serviceName`/`servicePort`); Traefik Middleware in
+/// `traefik.io/v1alpha1` and the removed `traefik.containo.us/v1alpha1`; Service, to
+/// resolve named ports. Server-set fields (status, uid, resourceVersion, managedFields,
+/// creationTimestamp, the last-applied annotation) are never read.
+struct IngressResources {
+    var ingresses: [IngressResource] = []
+    var middlewares: [String: MiddlewareResource] = [:]
+    var services: [String: ServiceResource] = [:]
+
+    static func read(_ objects: [ManifestObject], diagnostics: inout Diagnostics) throws(DiagnosticError) -> IngressResources {
+        var resources = IngressResources()
+        for object in objects {
+            let namespace = object.namespace ?? "default"
+            switch (object.group, object.kind) {
+            case ("networking.k8s.io", "Ingress"), ("extensions", "Ingress"):
+                resources.ingresses.append(try IngressResource(object, namespace: namespace, diagnostics: &diagnostics))
+            case ("traefik.io", "Middleware"), ("traefik.containo.us", "Middleware"):
+                if object.group == "traefik.containo.us" {
+                    diagnostics.append(.note("Middleware \(namespace)/\(object.name) uses the removed API group traefik.containo.us; its copies are written as traefik.io/v1alpha1", at: object.location))
+                }
+                resources.middlewares[namespace + "/" + object.name] = MiddlewareResource(name: object.name, namespace: namespace, node: object.node["spec"], location: object.location)
+            case ("", "Service"):
+                var ports: [(name: String?, port: Int)] = []
+                for port in object.node["spec"]?["ports"]?.sequence ?? [] {
+                    if let number = port["port"]?.int { ports.append((port["name"]?.string, number)) }
+                }
+                resources.services[namespace + "/" + object.name] = ServiceResource(name: object.name, namespace: namespace, ports: ports, type: object.node["spec"]?["type"]?.string)
+            default:
+                continue
+            }
+        }
+        resources.ingresses.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+        return resources
+    }
+}
+
+struct IngressResource {
+    var name: String
+    var namespace: String
+    var location: SourceLocation
+    /// `spec.ingressClassName`, else the `kubernetes.io/ingress.class` annotation.
+    var className: String?
+    var annotations: [(key: String, value: ManifestNode)]
+    var defaultBackend: IngressBackend?
+    var rules: [Rule]
+    var tls: [(hosts: [String], secretName: String?, location: SourceLocation)]
+
+    struct Rule {
+        var host: String?
+        var paths: [Path]
+        var location: SourceLocation
+    }
+
+    struct Path {
+        var path: String
+        /// Exact, Prefix or ImplementationSpecific (also when none was given).
+        var pathType: String
+        var backend: IngressBackend
+        var location: SourceLocation
+    }
+
+    init(_ object: ManifestObject, namespace: String, diagnostics: inout Diagnostics) throws(DiagnosticError) {
+        name = object.name
+        self.namespace = namespace
+        location = object.location
+        annotations = object.annotations
+        let spec = object.node["spec"]
+        className = spec?["ingressClassName"]?.string ?? object.annotation("kubernetes.io/ingress.class")?.string
+        let legacy = object.apiVersion != "networking.k8s.io/v1"
+        if let backend = spec?["defaultBackend"] ?? spec?["backend"] {
+            defaultBackend = try IngressBackend(backend, legacy: legacy)
+        }
+        rules = []
+        for rule in spec?["rules"]?.sequence ?? [] {
+            var paths: [Path] = []
+            for path in rule["http"]?["paths"]?.sequence ?? [] {
+                guard let backendNode = path["backend"] else {
+                    throw DiagnosticError("Ingress \(namespace)/\(name): a path without a backend", at: path.location)
+                }
+                paths.append(Path(
+                    path: path["path"]?.string ?? "", pathType: path["pathType"]?.string ?? "ImplementationSpecific",
+                    backend: try IngressBackend(backendNode, legacy: legacy), location: path.location))
+            }
+            rules.append(Rule(host: rule["host"]?.string?.lowercased(), paths: paths, location: rule.location))
+        }
+        tls = (spec?["tls"]?.sequence ?? []).map { entry in
+            ((entry["hosts"]?.sequence ?? []).compactMap(\.string), entry["secretName"]?.string, entry.location)
+        }
+    }
+
+    func annotation(_ key: String) -> ManifestNode? {
+        annotations.first { $0.key == key }?.value
+    }
+}
+
+struct IngressBackend {
+    enum Port: Equatable {
+        case number(Int)
+        case name(String)
+    }
+
+    var service: String
+    var port: Port
+    var location: SourceLocation
+
+    init(_ node: ManifestNode, legacy: Bool) throws(DiagnosticError) {
+        location = node.location
+        if node["resource"] != nil {
+            throw DiagnosticError("a resource backend cannot be migrated: Gateway API routes to Services", at: node.location)
+        }
+        if let service = node["service"] {
+            guard let name = service["name"]?.string else { throw DiagnosticError("backend service without a name", at: service.location) }
+            self.service = name
+            if let number = service["port"]?["number"]?.int {
+                port = .number(number)
+            } else if let portName = service["port"]?["name"]?.string {
+                port = .name(portName)
+            } else {
+                throw DiagnosticError("backend service \(name) has no port number or name", at: service.location)
+            }
+        } else if let name = node["serviceName"]?.string {
+            service = name
+            guard let written = node["servicePort"] else { throw DiagnosticError("backend \(name) has no servicePort", at: node.location) }
+            if let number = written.int, written.isPlain { port = .number(number) } else { port = .name(written.string ?? "") }
+        } else {
+            throw DiagnosticError("an Ingress backend needs a service (service.name, or serviceName in \(legacy ? "this legacy API" : "v1beta1"))", at: node.location)
+        }
+    }
+}
+
+struct MiddlewareResource {
+    var name: String
+    var namespace: String
+    var node: ManifestNode?
+    var location: SourceLocation
+
+    /// The one kind of Middleware this is (`forwardAuth`, `chain`, …) and its settings.
+    var kind: (name: String, settings: ManifestNode)? {
+        guard let entries = node?.entries, let first = entries.first else { return nil }
+        return (first.key, first.value)
+    }
+}
+
+struct ServiceResource {
+    var name: String
+    var namespace: String
+    var ports: [(name: String?, port: Int)]
+    var type: String?
+}
