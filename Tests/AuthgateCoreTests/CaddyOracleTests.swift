@@ -130,7 +130,7 @@ struct CaddyOracleTests {
         try compareWithCaddy(caddyfile: caddyfile + "\n", file: "Caddyfile")
     }
 
-    @Test(arguments: SampleGoldenTests.samples)
+    @Test(arguments: SampleGoldenTests.caddySamples)
     func sampleRoutesLikeCaddy(_ name: String) throws {
         let text = try String(contentsOf: packageRoot.appendingPathComponent("Samples/\(name)/Caddyfile"), encoding: .utf8)
         try compareWithCaddy(caddyfile: text, file: "Samples/\(name)/Caddyfile")

@@ -6,14 +6,27 @@ import Testing
 /// `AUTHGATE_RECORD=1 swift test` re-records them (and fails, so a recording run is
 /// never mistaken for a passing one); a mismatch prints a unified diff.
 struct SampleGoldenTests {
+    /// Every sample: a folder with a `Caddyfile` or a `manifests.yaml`.
     static var samples: [String] {
         let root = packageRoot.appendingPathComponent("Samples")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-        return names.filter { FileManager.default.fileExists(atPath: root.appendingPathComponent("\($0)/Caddyfile").path) }.sorted()
+        return names.filter { input(of: $0) != nil }.sorted()
     }
 
-    @Test func thereAreAtLeastEightSamples() {
-        #expect(Self.samples.count >= 8, "Samples/ has \(Self.samples.count) samples with a Caddyfile")
+    static var caddySamples: [String] { samples.filter { input(of: $0)?.hasSuffix("Caddyfile") == true } }
+    static var manifestSamples: [String] { samples.filter { input(of: $0)?.hasSuffix("manifests.yaml") == true } }
+
+    /// The sample's input, relative to the package.
+    static func input(of sample: String) -> String? {
+        for file in ["Caddyfile", "manifests.yaml"] where FileManager.default.fileExists(atPath: packageRoot.appendingPathComponent("Samples/\(sample)/\(file)").path) {
+            return "Samples/\(sample)/\(file)"
+        }
+        return nil
+    }
+
+    @Test func thereAreEnoughSamplesOfEachKind() {
+        #expect(Self.caddySamples.count >= 8, "Samples/ has \(Self.caddySamples.count) Caddyfile samples")
+        #expect(Self.manifestSamples.count >= 6, "Samples/ has \(Self.manifestSamples.count) manifest samples")
     }
 
     @Test(arguments: samples)
@@ -21,7 +34,8 @@ struct SampleGoldenTests {
         let folder = packageRoot.appendingPathComponent("Samples/\(name)")
         let arguments = (try? String(contentsOf: folder.appendingPathComponent("args"), encoding: .utf8))?
             .split(whereSeparator: \.isWhitespace).map(String.init) ?? []
-        let run = try runAuthgate(["convert", "Samples/\(name)/Caddyfile"] + arguments, directory: packageRoot)
+        let input = try #require(Self.input(of: name))
+        let run = try runAuthgate(["convert", input] + arguments, directory: packageRoot)
         let status = "exit \(run.status)\n"
         let expectations: [(file: String, actual: String)] = [
             ("expected.yaml", run.stdout), ("expected-stderr.txt", run.stderr), ("expected-exit.txt", status),
@@ -41,7 +55,7 @@ struct SampleGoldenTests {
             let diff = UnifiedDiff.render(old: expected, new: actual, oldName: "Samples/\(name)/\(file)", newName: "actual")
             #expect(diff.isEmpty, "output differs from Samples/\(name)/\(file) (AUTHGATE_RECORD=1 re-records):\n\(diff)")
         }
-        let again = try runAuthgate(["convert", "Samples/\(name)/Caddyfile"] + arguments, directory: packageRoot)
+        let again = try runAuthgate(["convert", input] + arguments, directory: packageRoot)
         #expect(again.stdout == run.stdout, "the same input must give byte-identical output")
     }
 

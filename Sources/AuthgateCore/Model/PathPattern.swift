@@ -81,9 +81,11 @@ public enum PathPattern: Hashable, Sendable, CustomStringConvertible {
         case .segmentPrefix(let value):
             let stem = value.hasSuffix("/") && value.count > 1 ? String(value.dropLast()) : value
             return stem == "/" ? ["/", "/x"] : [stem, stem + "/", stem + "/x", stem + "x"]
-        case .regex:
+        case .regex(let pattern):
             let literal = literalPrefix
-            return literal.isEmpty ? ["/"] : [literal, literal + "x", literal + "/x"]
+            var samples = literal.isEmpty ? ["/"] : [literal, literal + "x", literal + "/x"]
+            if let generated = RegexSample.generate(pattern) { samples.insert(generated, at: 0) }
+            return samples
         case .suffix(let value): return ["/x" + value, "/x/y" + value]
         case .contains(let value): return ["/x" + value, "/x" + value + "/y", value.hasPrefix("/") ? value : "/" + value]
         case .glob(let pattern):

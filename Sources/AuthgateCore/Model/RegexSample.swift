@@ -1,0 +1,152 @@
+/// One string a regular expression matches, for probing: literals kept, `.` and
+/// classes as their first character, groups as their first alternative, `*` and `?`
+/// as nothing, `+` and `{n}` as the minimum. Nil when the result does not match (the
+/// expression uses something this does not follow), so callers never probe a path
+/// that misses.
+enum RegexSample {
+    static func generate(_ pattern: String) -> String? {
+        var body = Substring(pattern)
+        if body.hasPrefix("(?i)") { body = body.dropFirst(4) }
+        while body.hasPrefix("^") { body = body.dropFirst() }
+        if body.hasSuffix("$") && !body.hasSuffix("\\$") { body = body.dropLast() }
+        guard let text = sample(Array(body)), text.hasPrefix("/") || pattern.hasPrefix("^") == false else { return nil }
+        let candidate = text.hasPrefix("/") ? text : "/" + text
+        return PathPattern.regex(pattern).matches(candidate) ? candidate : nil
+    }
+
+    /// The first alternative of `characters`, sampled atom by atom.
+    private static func sample(_ characters: [Character]) -> String? {
+        let alternative = topLevelAlternatives(characters).first ?? []
+        var result = ""
+        var index = 0
+        while index < alternative.count {
+            var atom = ""
+            let character = alternative[index]
+            switch character {
+            case "\\":
+                guard index + 1 < alternative.count else { return nil }
+                let escaped = alternative[index + 1]
+                switch escaped {
+                case "d": atom = "0"
+                case "w": atom = "a"
+                case "s": atom = " "
+                case "D", "W", "S": atom = "-"
+                default: atom = String(escaped)
+                }
+                index += 2
+            case "[":
+                guard let end = classEnd(alternative, from: index) else { return nil }
+                let inner = Array(alternative[(index + 1)..<end])
+                if inner.first == "^" {
+                    atom = "x"
+                } else if let first = inner.first {
+                    atom = first == "\\" && inner.count > 1 ? String(inner[1]) : String(first)
+                } else {
+                    return nil
+                }
+                index = end + 1
+            case "(":
+                guard let end = groupEnd(alternative, from: index) else { return nil }
+                var inner = Array(alternative[(index + 1)..<end])
+                if inner.starts(with: ["?", ":"]) { inner.removeFirst(2) } else if inner.first == "?" { return nil }
+                guard let text = sample(inner) else { return nil }
+                atom = text
+                index = end + 1
+            case ".":
+                atom = "x"
+                index += 1
+            case "*", "+", "?", "{", ")", "]", "|":
+                return nil
+            default:
+                atom = String(character)
+                index += 1
+            }
+            // A quantifier applies to the atom just read.
+            if index < alternative.count {
+                switch alternative[index] {
+                case "*", "?":
+                    atom = ""
+                    index += 1
+                case "+":
+                    index += 1
+                case "{":
+                    guard let close = alternative[index...].firstIndex(of: "}") else { return nil }
+                    let spec = String(alternative[(index + 1)..<close])
+                    let minimum = Int(spec.split(separator: ",", omittingEmptySubsequences: false).first ?? "") ?? 1
+                    atom = String(repeating: atom, count: minimum)
+                    index = close + 1
+                default:
+                    break
+                }
+                if index < alternative.count && alternative[index] == "?" { index += 1 }
+            }
+            result += atom
+        }
+        return result
+    }
+
+    private static func topLevelAlternatives(_ characters: [Character]) -> [[Character]] {
+        var parts: [[Character]] = [[]]
+        var depth = 0
+        var index = 0
+        var inClass = false
+        while index < characters.count {
+            let character = characters[index]
+            if character == "\\" && index + 1 < characters.count {
+                parts[parts.count - 1] += [character, characters[index + 1]]
+                index += 2
+                continue
+            }
+            if inClass {
+                if character == "]" { inClass = false }
+            } else if character == "[" {
+                inClass = true
+            } else if character == "(" {
+                depth += 1
+            } else if character == ")" {
+                depth -= 1
+            } else if character == "|" && depth == 0 {
+                parts.append([])
+                index += 1
+                continue
+            }
+            parts[parts.count - 1].append(character)
+            index += 1
+        }
+        return parts
+    }
+
+    private static func classEnd(_ characters: [Character], from start: Int) -> Int? {
+        var index = start + 1
+        if index < characters.count && characters[index] == "^" { index += 1 }
+        if index < characters.count && characters[index] == "]" { index += 1 }
+        while index < characters.count {
+            if characters[index] == "\\" { index += 2; continue }
+            if characters[index] == "]" { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    private static func groupEnd(_ characters: [Character], from start: Int) -> Int? {
+        var depth = 0
+        var index = start
+        var inClass = false
+        while index < characters.count {
+            let character = characters[index]
+            if character == "\\" { index += 2; continue }
+            if inClass {
+                if character == "]" { inClass = false }
+            } else if character == "[" {
+                inClass = true
+            } else if character == "(" {
+                depth += 1
+            } else if character == ")" {
+                depth -= 1
+                if depth == 0 { return index }
+            }
+            index += 1
+        }
+        return nil
+    }
+}
