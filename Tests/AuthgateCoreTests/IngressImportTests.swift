@@ -1,0 +1,238 @@
+@testable import AuthgateCore
+import Foundation
+import Testing
+
+/// Converts manifests in memory.
+func convertManifests(_ yaml: String, importer: IngressImporter = IngressImporter(), options: TraefikOptions = TraefikOptions()) -> (Conversion.Result?, Diagnostics) {
+    var diagnostics = Diagnostics()
+    var conversion = Conversion(fileSystem: InMemoryFileSystem([:]), environment: [:], forcedKind: .manifests, options: options)
+    conversion.ingressImporter = importer
+    let result = conversion.run([.init(path: "in.yaml", bytes: Array(yaml.utf8))], diagnostics: &diagnostics)
+    return (result, diagnostics)
+}
+
+/// An Ingress for `host` with one path and optional annotations.
+func ingress(_ name: String, namespace: String = "apps", host: String = "a.example.com", path: String = "/", pathType: String = "Prefix", service: String = "app", port: String = "{number: 80}", className: String? = "traefik", annotations: [String: String] = [:]) -> String {
+    var text = "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: \(name)\n  namespace: \(namespace)\n"
+    if !annotations.isEmpty {
+        text += "  annotations:\n" + annotations.keys.sorted().map { "    \($0): \"\(annotations[$0]!)\"\n" }.joined()
+    }
+    text += "spec:\n"
+    if let className { text += "  ingressClassName: \(className)\n" }
+    text += "  rules:\n  - host: \(host)\n    http:\n      paths:\n      - path: \(path)\n        pathType: \(pathType)\n        backend: {service: {name: \(service), port: \(port)}}\n"
+    return text
+}
+
+let forwardAuthMiddleware = """
+    ---
+    apiVersion: traefik.io/v1alpha1
+    kind: Middleware
+    metadata: {name: sso, namespace: apps}
+    spec:
+      forwardAuth:
+        address: http://authelia.auth.svc.cluster.local:9091/api/authz/forward-auth
+        authResponseHeaders: [Remote-User]
+
+    """
+
+/// What the emitted routes do, as Traefik routes them.
+func routed(_ result: Conversion.Result?, host: String, path: String) -> (backend: String?, protected: Bool) {
+    guard let emission = result?.emission else { return (nil, false) }
+    let routing = TraefikRouting(routes: emission.routes)
+    guard let hit = routing.winners(host: host, path: path).first else { return (nil, false) }
+    let rule = emission.routes[hit.route].rules[hit.rule]
+    let protected = rule.filters.contains { filter in
+        if case .extensionRef(let name) = filter, case .auth = emission.middlewareEffects["\(emission.routes[hit.route].namespace)/\(name)"] { return true }
+        return false
+    }
+    return (rule.backendRefs.first?.description, protected)
+}
+
+struct IngressImportTests {
+    static let adminBehindAuth = forwardAuthMiddleware
+        + ingress("site", path: "/")
+        + ingress("admin", path: "/admin", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "apps-sso@kubernetescrd"])
+
+    @Test func traefikPrefixIsCharacterWiseSoAdministratorStaysProtected() throws {
+        let (result, diagnostics) = convertManifests(Self.adminBehindAuth)
+        #expect(!diagnostics.hasErrors, "\(diagnostics.all)")
+        #expect(result?.failures.isEmpty == true)
+        #expect(routed(result, host: "a.example.com", path: "/administrator") == ("apps/app:80", true))
+        #expect(routed(result, host: "a.example.com", path: "/admin/x") == ("apps/app:80", true))
+        #expect(routed(result, host: "a.example.com", path: "/about") == ("apps/app:80", false))
+    }
+
+    @Test func withStrictPrefixMatchingAdministratorIsPublic() throws {
+        let (result, _) = convertManifests(Self.adminBehindAuth, importer: IngressImporter(strictPrefix: true))
+        #expect(routed(result, host: "a.example.com", path: "/administrator") == ("apps/app:80", false))
+        #expect(routed(result, host: "a.example.com", path: "/admin/x") == ("apps/app:80", true))
+    }
+
+    @Test func middlewareReferencesResolveAgainstTheInputWhenNamesHaveDashes() throws {
+        let yaml = """
+            ---
+            apiVersion: traefik.io/v1alpha1
+            kind: Middleware
+            metadata: {name: sso-auth, namespace: my-apps}
+            spec: {forwardAuth: {address: "http://auth.my-apps.svc.cluster.local:80/check"}}
+
+            """ + ingress("x", namespace: "my-apps", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "my-apps-sso-auth@kubernetescrd"])
+        let (result, diagnostics) = convertManifests(yaml)
+        #expect(diagnostics.warnings.isEmpty, "\(diagnostics.warnings)")
+        #expect(routed(result, host: "a.example.com", path: "/") == ("my-apps/app:80", true))
+    }
+
+    @Test func aMissingMiddlewareIsAssumedAndSaid() throws {
+        let yaml = ingress("x", namespace: "my-apps", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "my-apps-rate-limit@kubernetescrd, other@file"])
+        let (result, diagnostics) = convertManifests(yaml)
+        #expect(diagnostics.warnings.contains { $0.message.contains("Middleware my-apps-rate-limit@kubernetescrd is not in the input; authgate assumes it is my-apps/rate-limit") })
+        #expect(diagnostics.warnings.contains { $0.message.contains("Middleware other@file comes from Traefik's file provider") })
+        let rule = try #require(result?.emission.routes.first?.rules.last)
+        #expect(rule.filters.contains(.extensionRef(middleware: "rate-limit")))
+        #expect(result?.emission.objects.contains { $0.kind == "Middleware" } == false)
+    }
+
+    @Test func chainsRewritesAndHeadersBecomeFiltersAndOtherKindsAreCopied() throws {
+        let yaml = """
+            ---
+            apiVersion: traefik.io/v1alpha1
+            kind: Middleware
+            metadata: {name: strip, namespace: apps}
+            spec: {stripPrefix: {prefixes: [/app]}}
+            ---
+            apiVersion: traefik.io/v1alpha1
+            kind: Middleware
+            metadata: {name: hdr, namespace: apps}
+            spec: {headers: {customRequestHeaders: {X-Env: prod, X-Drop: ""}, customResponseHeaders: {Server: ""}}}
+            ---
+            apiVersion: traefik.io/v1alpha1
+            kind: Middleware
+            metadata: {name: limit, namespace: apps}
+            spec: {rateLimit: {average: 100}}
+            ---
+            apiVersion: traefik.io/v1alpha1
+            kind: Middleware
+            metadata: {name: all, namespace: apps}
+            spec: {chain: {middlewares: [{name: strip}, {name: hdr}, {name: limit}]}}
+
+            """ + ingress("x", path: "/app", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "apps-all@kubernetescrd"])
+        let (result, diagnostics) = convertManifests(yaml)
+        #expect(!diagnostics.hasErrors)
+        let route = try #require(result?.emission.routes.first)
+        let rule = try #require(route.rules.first { !$0.backendRefs.isEmpty })
+        #expect(rule.filters.contains(.requestHeaderModifier(HeaderChanges(set: [HeaderValue(name: "X-Env", value: "prod")], remove: ["X-Drop"]))))
+        #expect(rule.filters.contains(.responseHeaderModifier(HeaderChanges(remove: ["Server"]))))
+        #expect(rule.filters.contains(.extensionRef(middleware: "limit")))
+        #expect(result?.emission.objects.contains { $0.kind == "Middleware" && $0.name == "limit" } == true)
+        // The strip happens: /app/x reaches the backend as /x.
+        #expect(result?.failures.isEmpty == true)
+        #expect(result?.findings.contains { $0.kind == .rewriteDiffers } == false)
+    }
+
+    @Test(arguments: [
+        ("traefik.ingress.kubernetes.io/router.priority", "10", "warning: router.priority 10 is not migrated"),
+        ("traefik.ingress.kubernetes.io/router.tls", "true", "note: router.tls: TLS is the Gateway listener's job"),
+        ("traefik.ingress.kubernetes.io/service.sticky.cookie", "true", "warning: service.sticky.cookie is not migrated"),
+        ("traefik.ingress.kubernetes.io/router.observability.accesslogs", "false", "warning: Traefik annotation router.observability.accesslogs is not migrated"),
+    ])
+    func traefikAnnotationsThatCannotBeMigratedAreSaid(_ key: String, _ value: String, _ expected: String) throws {
+        let (_, diagnostics) = convertManifests(ingress("x", annotations: [key: value]))
+        #expect(diagnostics.all.contains { $0.description.contains(expected) }, "\(diagnostics.all.map(\.description))")
+        #expect(diagnostics.all.allSatisfy { $0.location?.file == "in.yaml" || $0.location == nil })
+    }
+
+    @Test func anUnknownPathMatcherIsAnErrorAtItsLine() throws {
+        let (result, diagnostics) = convertManifests(ingress("x", annotations: ["traefik.ingress.kubernetes.io/router.pathmatcher": "Glob"]))
+        #expect(result == nil)
+        #expect(diagnostics.errors.first?.description.hasPrefix("in.yaml:8:") == true)
+    }
+
+    @Test func entryPointsBecomeListenersThroughTheMapping() throws {
+        var options = TraefikOptions()
+        options.entryPointListeners = ["websecure": "https"]
+        let (result, _) = convertManifests(ingress("x", annotations: ["traefik.ingress.kubernetes.io/router.entrypoints": "websecure"]), options: options)
+        #expect(result?.emission.routes.first?.parentRefs.map(\.sectionName) == ["https"])
+    }
+
+    @Test func tlsNamesTheSecretTheListenerNeeds() throws {
+        let yaml = ingress("x").replacingOccurrences(of: "spec:\n", with: "spec:\n  tls:\n  - hosts: [a.example.com]\n    secretName: a-tls\n")
+        let (_, diagnostics) = convertManifests(yaml)
+        #expect(diagnostics.all.contains { $0.message.contains("uses Secret apps/a-tls") })
+    }
+
+    @Test func otherClassesAreSkippedAndIngressClassNarrows() throws {
+        let yaml = ingress("t", host: "t.example.com") + ingress("n", host: "n.example.com", className: "nginx") + ingress("h", host: "h.example.com", className: "haproxy")
+        let (all, diagnostics) = convertManifests(yaml)
+        #expect(all?.plan.sites.flatMap(\.hosts) == ["n.example.com", "t.example.com"])
+        #expect(diagnostics.all.contains { $0.message.contains("class 'haproxy', which is neither Traefik nor ingress-nginx; skipped") })
+        let (narrow, _) = convertManifests(yaml, importer: IngressImporter(ingressClass: "nginx"))
+        #expect(narrow?.plan.sites.flatMap(\.hosts) == ["n.example.com"])
+    }
+
+    @Test func nginxAuthURLForAuthentikBecomesTraefiksEndpoint() throws {
+        let yaml = ingress("x", className: "nginx", annotations: [
+            "nginx.ingress.kubernetes.io/auth-url": "http://outpost.authentik.svc.cluster.local:9000/outpost.goauthentik.io/auth/nginx",
+            "nginx.ingress.kubernetes.io/auth-response-headers": "X-authentik-username, X-authentik-groups",
+            "nginx.ingress.kubernetes.io/auth-signin": "https://a.example.com/outpost.goauthentik.io/start?rd=$escaped_request_uri",
+            "nginx.ingress.kubernetes.io/auth-snippet": "proxy_set_header X-Test 1;",
+            "nginx.ingress.kubernetes.io/auth-method": "POST",
+            "nginx.ingress.kubernetes.io/auth-cache-key": "$remote_user",
+            "nginx.ingress.kubernetes.io/proxy-body-size": "10m",
+        ])
+        let (result, diagnostics) = convertManifests(yaml)
+        let middleware = try #require(result?.emission.objects.first { $0.kind == "Middleware" })
+        let text = YAMLWriter.document(middleware.yaml)
+        #expect(text.contains("address: http://outpost.authentik.svc.cluster.local:9000/outpost.goauthentik.io/auth/traefik"))
+        #expect(text.contains("- X-authentik-username\n    - X-authentik-groups"))
+        #expect(!text.contains("authSigninURL"))
+        let messages = diagnostics.all.map(\.message)
+        #expect(messages.contains { $0.hasPrefix("auth-signin is not needed with Traefik") })
+        #expect(messages.contains { $0.hasPrefix("auth-snippet is nginx configuration") })
+        #expect(messages.contains { $0.hasPrefix("auth-method is not migrated") })
+        #expect(messages.contains { $0.hasPrefix("auth-cache-key is not migrated") })
+        #expect(messages.contains { $0 == "ingress-nginx annotation proxy-body-size is not migrated" })
+        #expect(routed(result, host: "a.example.com", path: "/x") == ("apps/app:80", true))
+    }
+
+    @Test func nginxAuthSigninForOtherProvidersBecomesAuthSigninURL() throws {
+        let yaml = ingress("x", className: "nginx", annotations: [
+            "nginx.ingress.kubernetes.io/auth-url": "http://oauth2-proxy.auth.svc.cluster.local:4180/oauth2/auth",
+            "nginx.ingress.kubernetes.io/auth-signin": "https://auth.example.com/oauth2/start",
+        ])
+        let (result, _) = convertManifests(yaml)
+        let middleware = try #require(result?.emission.objects.first { $0.kind == "Middleware" })
+        #expect(YAMLWriter.document(middleware.yaml).contains("authSigninURL: https://auth.example.com/oauth2/start"))
+    }
+
+    @Test func nginxPrefixIsSegmentWise() throws {
+        let yaml = ingress("site", className: "nginx", annotations: ["nginx.ingress.kubernetes.io/auth-url": "http://auth.apps.svc.cluster.local:80/check"])
+            + ingress("open", path: "/share", className: "nginx")
+        let (result, _) = convertManifests(yaml)
+        #expect(routed(result, host: "a.example.com", path: "/share/x") == ("apps/app:80", false))
+        #expect(routed(result, host: "a.example.com", path: "/shared") == ("apps/app:80", true))
+    }
+
+    @Test func aNamedPortWithoutItsServiceIsAnErrorAtTheBackend() throws {
+        let (result, diagnostics) = convertManifests(ingress("x", port: "{name: http}"))
+        #expect(result == nil)
+        let error = try #require(diagnostics.errors.first)
+        #expect(error.description.hasPrefix("in.yaml:15:18: error: backend app names port 'http', and Service apps/app is not in the input"))
+    }
+
+    @Test func legacyServiceNameAndServicePortAreRead() throws {
+        let yaml = """
+            apiVersion: extensions/v1beta1
+            kind: Ingress
+            metadata: {name: old, namespace: apps}
+            spec:
+              rules:
+              - host: a.example.com
+                http:
+                  paths:
+                  - path: /
+                    backend: {serviceName: app, servicePort: 8080}
+            """
+        let (result, _) = convertManifests(yaml)
+        #expect(routed(result, host: "a.example.com", path: "/") == ("apps/app:8080", false))
+    }
+}
