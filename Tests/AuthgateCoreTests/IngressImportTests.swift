@@ -147,6 +147,29 @@ struct IngressImportTests {
         #expect(diagnostics.errors.first?.description.hasPrefix("in.yaml:8:") == true)
     }
 
+    @Test func redirectSchemeBecomesARouteOfItsOwnOnTheHTTPListener() throws {
+        let yaml = """
+            ---
+            apiVersion: traefik.io/v1alpha1
+            kind: Middleware
+            metadata: {name: to-https, namespace: apps}
+            spec: {redirectScheme: {scheme: https, permanent: true}}
+
+            """ + ingress("x", annotations: [
+                "traefik.ingress.kubernetes.io/router.middlewares": "apps-to-https@kubernetescrd",
+                "traefik.ingress.kubernetes.io/router.entrypoints": "web,websecure",
+            ])
+        let (result, _) = convertManifests(yaml)
+        let routes = try #require(result?.emission.routes)
+        #expect(routes.map { $0.parentRefs.map(\.sectionName) } == [["websecure"], ["web"]])
+        let redirect = try #require(routes.last?.rules.first)
+        #expect(redirect.filters == [.requestRedirect(Redirect(status: 301, scheme: "https"))])
+        #expect(redirect.backendRefs.isEmpty)
+        // Never a RequestRedirect on a rule with backends (the CRD forbids it).
+        #expect(!routes.flatMap(\.rules).contains { rule in !rule.backendRefs.isEmpty && rule.filters.contains { if case .requestRedirect = $0 { return true }; return false } })
+        #expect(result?.failures.isEmpty == true)
+    }
+
     @Test func entryPointsBecomeListenersThroughTheMapping() throws {
         var options = TraefikOptions()
         options.entryPointListeners = ["websecure": "https"]

@@ -5,10 +5,20 @@
 /// the source, and no path may reach a backend it could not reach before.
 public enum CoverageCheck {
     public static func run(plan: MigrationPlan, emission: TraefikEmission) -> [CoverageFinding] {
-        let routing = TraefikRouting(routes: emission.routes) { namespace, name in emission.middlewareEffects[namespace + "/" + name] != nil }
+        // A request arrives on one listener; the routes of another do not see it.
+        var routings: [String: TraefikRouting] = [:]
+        func routing(for siteIndex: Int) -> TraefikRouting {
+            let listener = emission.routesOfSite.indices.contains(siteIndex)
+                ? emission.routesOfSite[siteIndex].first.flatMap { emission.routes[$0].parentRefs.first?.sectionName } : nil
+            if let known = routings[listener ?? ""] { return known }
+            let built = TraefikRouting(routes: emission.routes, listener: listener) { namespace, name in emission.middlewareEffects[namespace + "/" + name] != nil }
+            routings[listener ?? ""] = built
+            return built
+        }
         var findings: [CoverageFinding] = []
         var indexOf: [String: Int] = [:]
         for (siteIndex, site) in plan.sites.enumerated() {
+            let routing = routing(for: siteIndex)
             let hosts = site.hosts.isEmpty ? ["authgate-probe.invalid"] : site.hosts.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 }
             let probes = RuleSimplifier.probes(for: site)
             for (hostIndex, host) in hosts.enumerated() {

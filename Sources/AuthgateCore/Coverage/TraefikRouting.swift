@@ -27,7 +27,12 @@ public struct TraefikRouting: Sendable {
     private let dropped: Set<[Int]>
 
     /// `resolves(namespace, name)` tells whether a Middleware exists; by default all do.
-    public init(routes: [HTTPRoute], resolves: (String, String) -> Bool = { _, _ in true }) {
+    /// With a `listener`, only routes attached to it (or to every listener) take part,
+    /// as a request arriving on that listener sees.
+    public init(routes allRoutes: [HTTPRoute], listener: String? = nil, resolves: (String, String) -> Bool = { _, _ in true }) {
+        let routes = listener.map { name in
+            allRoutes.filter { route in route.parentRefs.isEmpty || route.parentRefs.contains { $0.sectionName == nil || $0.sectionName == name } }
+        } ?? allRoutes
         self.routes = routes
         var dropped = Set<[Int]>()
         for (routeIndex, route) in routes.enumerated() {

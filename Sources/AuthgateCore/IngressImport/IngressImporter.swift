@@ -193,10 +193,20 @@ public struct IngressImporter: Sendable {
                 hosts: host.map { [$0] } ?? [], decisions: DecisionBuilder.decisions(for: behaviour, host: representative, authProviders: providers),
                 behaviour: behaviour, location: own.first?.location)
             site.namespace = own.first?.namespace
-            // Entry points: every router's; a router without any serves them all.
-            let entryPoints = Set(own.map(\.entryPoints))
-            site.listeners = entryPoints.contains([]) ? [] : Array(Set(entryPoints.flatMap { $0 })).sorted()
-            if entryPoints.count > 1, let first = own.first {
+            // Entry points: every router's; a router without any serves them all. When
+            // every router on the plain-HTTP entry point (web) redirects to HTTPS, the
+            // host is served on the others and redirected on web by a route of its own.
+            let onPlain = own.filter { $0.entryPoints.isEmpty || $0.entryPoints.contains("web") }
+            let redirects = Set(onPlain.map(\.outcome.httpsRedirect))
+            var entryPointSets = Set(own.map(\.entryPoints))
+            if !onPlain.isEmpty, redirects.count == 1, let status = redirects.first ?? nil {
+                site.httpsRedirect = status
+                entryPointSets = Set(entryPointSets.map { $0.filter { $0 != "web" } }.filter { !$0.isEmpty })
+            } else if redirects.count > 1, let first = onPlain.first {
+                diagnostics.append(.warning("only some Ingresses of host \(host ?? "(any)") on the web entry point redirect to HTTPS (redirectScheme); authgate writes no redirect for it", at: first.location))
+            }
+            site.listeners = entryPointSets.contains([]) ? [] : Array(Set(entryPointSets.flatMap { $0 })).sorted()
+            if entryPointSets.count > 1, let first = own.first {
                 diagnostics.append(.warning("the Ingresses of host \(host ?? "(any)") use different entry points (router.entrypoints); its HTTPRoute attaches to \(site.listeners.isEmpty ? "every listener" : site.listeners.joined(separator: ", "))", at: first.location))
             }
             sites.append(site)

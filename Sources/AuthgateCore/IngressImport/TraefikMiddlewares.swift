@@ -11,6 +11,8 @@ import Foundation
 /// - `stripPrefix` (one prefix), `addPrefix`, `replacePath` → path rewrites (URLRewrite
 ///   where exact);
 /// - `headers` with only custom request/response headers → header modifier filters;
+/// - `redirectScheme` to https → a redirecting HTTPRoute on the HTTP listener, the
+///   serving routes on the HTTPS listener;
 /// - any other kind → copied and referred to by ExtensionRef.
 struct TraefikMiddlewares {
     let resources: IngressResources
@@ -110,8 +112,13 @@ struct TraefikMiddlewares {
             } else {
                 outcome.passthrough.append(copied)
             }
+        case "redirectScheme" where settings["scheme"]?.string == "https":
+            // Gateway API's migration guide: a separate HTTPRoute on the HTTP listener
+            // redirects; the serving routes attach to the HTTPS listener. (A
+            // RequestRedirect on a rule with backends is refused by the CRD.)
+            outcome.httpsRedirect = settings["permanent"]?.string == "true" ? 301 : 302
         case "redirectScheme":
-            diagnostics.append(.warning("redirectScheme Middleware \(middleware.namespace)/\(middleware.name) is copied and kept on the routes; the Gateway API way is a separate HTTPRoute on the HTTP listener that redirects, which authgate does not write yet", at: middleware.location))
+            diagnostics.append(.warning("redirectScheme Middleware \(middleware.namespace)/\(middleware.name) redirects to '\(settings["scheme"]?.string ?? "")', not https; it is copied and kept on the routes", at: middleware.location))
             outcome.passthrough.append(copied)
         default:
             outcome.passthrough.append(copied)

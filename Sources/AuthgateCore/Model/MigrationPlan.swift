@@ -38,6 +38,9 @@ public struct SitePlan: Sendable {
     /// The source's entry points or listeners these hosts were served on (Traefik's
     /// `router.entrypoints`); empty for every one.
     public var listeners: [String] = []
+    /// On a plain-HTTP entry point the source redirected these hosts to HTTPS with this
+    /// status (Traefik's redirectScheme); the routes serve on the HTTPS one.
+    public var httpsRedirect: Int?
     /// The routes as the source decided them: each match with what a request it
     /// matches gets. More specific matches come first; a request takes the first
     /// decision whose match it meets.
@@ -103,6 +106,9 @@ public struct RequestOutcome: Sendable, Hashable {
     public var rewrites: [PathRewrite]
     /// Request header changes (`request_header`, `header_up`).
     public var requestHeaders: HeaderChanges
+    /// Set when, on a plain-HTTP entry point, the source redirected this request to
+    /// HTTPS with this status (Traefik's redirectScheme) instead of serving it.
+    public var httpsRedirect: Int?
     /// Middlewares of the source the model does not interpret (rate limits, IP allow
     /// lists…), applied as they are.
     public var passthrough: [CopiedMiddleware] = []
@@ -136,7 +142,7 @@ public struct RequestOutcome: Sendable, Hashable {
     public static func == (lhs: RequestOutcome, rhs: RequestOutcome) -> Bool {
         lhs.terminal == rhs.terminal && lhs.auth == rhs.auth && lhs.rewrites == rhs.rewrites
             && lhs.requestHeaders == rhs.requestHeaders && lhs.responseHeaders == rhs.responseHeaders
-            && lhs.passthrough == rhs.passthrough
+            && lhs.passthrough == rhs.passthrough && lhs.httpsRedirect == rhs.httpsRedirect
     }
 
     public func hash(into hasher: inout Hasher) {

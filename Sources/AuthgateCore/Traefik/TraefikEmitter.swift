@@ -267,9 +267,25 @@ public struct TraefikEmitter: Sendable {
         } else {
             base = "catch-all"
         }
-        let parents = site.listeners.isEmpty
-            ? [HTTPRoute.ParentRef(name: options.gatewayName, namespace: options.gatewayNamespace, sectionName: options.sectionName)]
-            : site.listeners.map { HTTPRoute.ParentRef(name: options.gatewayName, namespace: options.gatewayNamespace, sectionName: options.entryPointListeners[$0] ?? $0) }
+        func parent(_ sectionName: String?) -> HTTPRoute.ParentRef {
+            HTTPRoute.ParentRef(name: options.gatewayName, namespace: options.gatewayNamespace, sectionName: sectionName)
+        }
+        var parents = site.listeners.isEmpty ? [parent(options.sectionName)] : site.listeners.map { parent(options.listener(forEntryPoint: $0)) }
+        var redirectRoute: HTTPRoute?
+        if let status = site.httpsRedirect {
+            // Gateway API's migration guide: serve on the HTTPS listener, redirect on the
+            // HTTP one with a route of its own.
+            let plain = options.listener(forEntryPoint: "web")
+            let serving = site.listeners.filter { options.listener(forEntryPoint: $0) != plain }
+            parents = (serving.isEmpty ? ["websecure"] : serving).map { parent(options.listener(forEntryPoint: $0)) }
+            var name = base + "-https-redirect"
+            var counter = 2
+            while names.contains(name) { name = "\(base.prefix(50))-https-redirect-\(counter)"; counter += 1 }
+            names.insert(name)
+            redirectRoute = HTTPRoute(
+                name: name, namespace: site.namespace ?? options.namespace, parentRefs: [parent(plain)], hostnames: site.hosts,
+                rules: [HTTPRouteRule(matches: [PathMatch(.pathPrefix, "/")], filters: [.requestRedirect(Redirect(status: status, scheme: "https"))], provenance: "redirectScheme")])
+        }
         let hostChunks = site.hosts.isEmpty ? [[]] : stride(from: 0, to: site.hosts.count, by: 16).map { Array(site.hosts[$0..<min($0 + 16, site.hosts.count)]) }
         var ruleChunks: [[HTTPRouteRule]] = []
         var current: [HTTPRouteRule] = []
@@ -294,6 +310,7 @@ public struct TraefikEmitter: Sendable {
                 routes.append(HTTPRoute(name: name, namespace: site.namespace ?? options.namespace, parentRefs: parents, hostnames: hosts, rules: chunk))
             }
         }
+        if let redirectRoute { routes.append(redirectRoute) }
         return routes
     }
 

@@ -8,6 +8,11 @@ public struct TraefikOptions: Sendable {
     /// Traefik entry point → Gateway listener name, for routes converted from Ingresses
     /// with `router.entrypoints` (an entry point not listed keeps its own name).
     public var entryPointListeners: [String: String] = [:]
+
+    /// The listener for an entry point name.
+    public func listener(forEntryPoint name: String) -> String {
+        entryPointListeners[name] ?? name
+    }
     public var outpostNamespace = "authentik-outpost"
     public var outpostName = "authentik-outpost"
     public var outpostPort = 9000
