@@ -134,7 +134,7 @@ struct Convert: ParsableCommand {
     }
 
     func run() throws {
-        var inputList: [InputCheck.Input] = []
+        var inputList: [ConversionInput] = []
         for path in inputs {
             if path == "-" {
                 let data = FileHandle.standardInput.readDataToEndOfFile()

@@ -100,11 +100,11 @@ struct InputTests {
         #expect(throws: FileAccessError.tooLarge(limit: 10)) { _ = try DiskFileSystem(maxFileBytes: 10).read(path) }
     }
 
-    @Test func inputCheckStopsAtTheFirstErrorAndKeepsWarnings() {
+    @Test func conversionStopsAtTheFirstErrorAndKeepsWarnings() {
         let files = InMemoryFileSystem(["good": "a.com {\n\timport none/*\n}\n", "bad": "b.com {\n"])
         var diagnostics = Diagnostics()
-        let summaries = InputCheck(fileSystem: files, environment: [:]).run([.init(path: "good"), .init(path: "bad")], diagnostics: &diagnostics)
-        #expect(summaries == nil)
+        let result = Conversion(fileSystem: files, environment: [:], forcedKind: .caddyfile, options: TraefikOptions()).run([.init(path: "good"), .init(path: "bad")], diagnostics: &diagnostics)
+        #expect(result == nil)
         #expect(diagnostics.sorted.map(\.description) == [
             "bad:1:7: error: unexpected end of file: the '{' opened here is never closed (expected '}')",
             "good:2:2: warning: no files match the import pattern 'none/*'; nothing imported",

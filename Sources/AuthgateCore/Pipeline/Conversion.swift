@@ -30,7 +30,7 @@ public struct Conversion: Sendable {
     /// Converts the inputs; nil when an error stopped it (the error is in `diagnostics`).
     /// Manifests from every input are read together, so an Ingress in one file finds
     /// its Middleware and Services in another.
-    public func run(_ inputs: [InputCheck.Input], diagnostics: inout Diagnostics) -> Result? {
+    public func run(_ inputs: [ConversionInput], diagnostics: inout Diagnostics) -> Result? {
         do throws(DiagnosticError) {
             var plan = MigrationPlan()
             var manifests: [ManifestObject] = []
@@ -89,7 +89,7 @@ struct ManifestDirectory {
             }
             let lower = name.lowercased()
             guard lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") || lower.hasSuffix(".json") else { continue }
-            let bytes = try InputCheck.Input(path: child).read(from: fileSystem)
+            let bytes = try ConversionInput(path: child).read(from: fileSystem)
             objects += try ManifestFrontEnd().objects(text: String(decoding: bytes, as: UTF8.self), file: child, diagnostics: &diagnostics)
         }
         return objects

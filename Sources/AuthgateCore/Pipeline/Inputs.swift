@@ -30,3 +30,29 @@ extension Substring {
         return text
     }
 }
+
+/// One input of a conversion: a path, or `-` with the bytes already read from stdin.
+public struct ConversionInput: Sendable {
+    /// A path, or `-` for standard input.
+    public var path: String
+    /// The bytes, already read by the caller for standard input; nil to read `path`.
+    public var bytes: [UInt8]?
+
+    public init(path: String, bytes: [UInt8]? = nil) {
+        self.path = path
+        self.bytes = bytes
+    }
+
+    /// The name diagnostics use: the path, or `<stdin>`.
+    public var name: String { path == "-" ? "<stdin>" : path }
+
+    /// The input's bytes: those given, or the file's.
+    func read(from fileSystem: any InputFileSystem) throws(DiagnosticError) -> [UInt8] {
+        if let bytes { return bytes }
+        do {
+            return try fileSystem.read(path)
+        } catch {
+            throw DiagnosticError("cannot read \(path): \(error)", at: nil)
+        }
+    }
+}
