@@ -147,6 +147,20 @@ struct IngressImportTests {
         #expect(diagnostics.errors.first?.description.hasPrefix("in.yaml:8:") == true)
     }
 
+    @Test func aBasicAuthMiddlewareCopiedElsewhereSaysItsSecretStaysBehind() throws {
+        let yaml = """
+            ---
+            apiVersion: traefik.io/v1alpha1
+            kind: Middleware
+            metadata: {name: users, namespace: auth}
+            spec: {basicAuth: {secret: htpasswd}}
+
+            """ + ingress("x", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "auth-users@kubernetescrd"])
+        let (result, diagnostics) = convertManifests(yaml)
+        #expect(routed(result, host: "a.example.com", path: "/") == ("apps/app:80", true))
+        #expect(diagnostics.warnings.contains { $0.message.hasPrefix("Middleware auth/users is copied into namespace apps, but its Secret htpasswd stays in auth") })
+    }
+
     @Test func redirectSchemeBecomesARouteOfItsOwnOnTheHTTPListener() throws {
         let yaml = """
             ---

@@ -196,6 +196,9 @@ public struct TraefikEmitter: Sendable {
     /// The Middleware (and for basic auth its Secret) for one auth provider.
     private func authMiddleware(_ provider: AuthProvider, name: String, namespace: String, resolver: inout BackendResolver, diagnostics: inout Diagnostics) -> [KubeObject] {
         if let copied = provider.copied {
+            if provider.kind == .basicAuth, copied.namespace != namespace, let secret = copied.spec?["basicAuth"]?["secret"]?.stringValue ?? copied.spec?["digestAuth"]?["secret"]?.stringValue {
+                diagnostics.append(.warning("Middleware \(copied.namespace)/\(copied.name) is copied into namespace \(namespace), but its Secret \(secret) stays in \(copied.namespace): copy Secret \(secret) into \(namespace) too, or the routes there answer 500", at: copied.location))
+            }
             var renamed = copied
             renamed.name = name
             return Self.copy(renamed, into: namespace).map { [$0] } ?? []
