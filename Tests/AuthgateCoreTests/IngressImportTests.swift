@@ -256,6 +256,18 @@ struct IngressImportTests {
         #expect(error.description.hasPrefix("in.yaml:15:18: error: backend app names port 'http', and Service apps/app is not in the input"))
     }
 
+    @Test(arguments: [
+        ("spec:\n  rules: oops\n", "in.yaml:6:10: error: spec.rules must be a list"),
+        ("spec:\n  rules:\n  - host: a.com\n    http: {paths: {a: b}}\n", "in.yaml:8:19: error: http.paths must be a list"),
+        ("  annotations: [a]\nspec: {}\n", "in.yaml:5:16: error: metadata.annotations must be a mapping"),
+    ])
+    func aWrongTypeWhereAListOrMappingBelongsIsAPositionedError(_ tail: String, _ expected: String) throws {
+        let yaml = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: x\n" + tail
+        let (result, diagnostics) = convertManifests(yaml)
+        #expect(result == nil)
+        #expect(diagnostics.errors.first?.description == expected)
+    }
+
     @Test func legacyServiceNameAndServicePortAreRead() throws {
         let yaml = """
             apiVersion: extensions/v1beta1

@@ -73,9 +73,9 @@ struct IngressResource {
             defaultBackend = try IngressBackend(backend, legacy: legacy)
         }
         rules = []
-        for rule in spec?["rules"]?.sequence ?? [] {
+        for rule in try Self.list(spec?["rules"], "spec.rules") {
             var paths: [Path] = []
-            for path in rule["http"]?["paths"]?.sequence ?? [] {
+            for path in try Self.list(rule["http"]?["paths"], "http.paths") {
                 guard let backendNode = path["backend"] else {
                     throw DiagnosticError("Ingress \(namespace)/\(name): a path without a backend", at: path.location)
                 }
@@ -85,9 +85,21 @@ struct IngressResource {
             }
             rules.append(Rule(host: rule["host"]?.string?.lowercased(), paths: paths, location: rule.location))
         }
-        tls = (spec?["tls"]?.sequence ?? []).map { entry in
+        tls = try Self.list(spec?["tls"], "spec.tls").map { entry in
             ((entry["hosts"]?.sequence ?? []).compactMap(\.string), entry["secretName"]?.string, entry.location)
         }
+        if let annotations = object.node["metadata"]?["annotations"], annotations.entries == nil, !annotations.isNull {
+            throw DiagnosticError("metadata.annotations must be a mapping", at: annotations.location)
+        }
+    }
+
+    /// A field that must be a list: absent or null is empty, anything else an error.
+    static func list(_ node: ManifestNode?, _ field: String) throws(DiagnosticError) -> [ManifestNode] {
+        guard let node, !node.isNull else { return [] }
+        guard let items = node.sequence else {
+            throw DiagnosticError("\(field) must be a list", at: node.location)
+        }
+        return items
     }
 
     func annotation(_ key: String) -> ManifestNode? {
