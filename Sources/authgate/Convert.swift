@@ -48,149 +48,13 @@ struct Convert: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("A Caddyfile, a YAML file, a directory of YAML files, or - for standard input.", valueName: "INPUT"))
-    var inputs: [String]
-
-    @Option(name: .long, help: ArgumentHelp("Force the input kind instead of detecting it.", valueName: "caddyfile|manifests"))
-    var from: InputKind?
-
-    @Option(name: .long, help: ArgumentHelp("Namespace of the routes, Middlewares and backend Services (Caddy has none).", valueName: "NS"))
-    var namespace: String = "default"
-
-    @Option(name: .long, help: ArgumentHelp("The Gateway every HTTPRoute attaches to.", valueName: "NS/NAME"))
-    var gateway: String = "traefik/traefik-gateway"
-
-    @Option(name: .long, help: ArgumentHelp("The Gateway listener (sectionName) the routes attach to; all listeners when not given.", valueName: "NAME"))
-    var sectionName: String?
-
-    @Option(name: .long, help: ArgumentHelp("Namespace of a new Authentik outpost.", valueName: "NS"))
-    var outpostNamespace: String = "authentik-outpost"
-
-    @Option(name: .long, help: ArgumentHelp("Name of a new Authentik outpost's Deployment and Service.", valueName: "NAME"))
-    var outpostName: String = "authentik-outpost"
-
-    @Option(name: .long, help: ArgumentHelp("Service port of a new Authentik outpost.", valueName: "PORT"))
-    var outpostPort: Int = 9000
-
-    @Option(name: .long, help: ArgumentHelp("URL of the Authentik server a new outpost connects to (otherwise a placeholder).", valueName: "URL"))
-    var authentikHost: String?
-
-    @Option(name: .long, help: ArgumentHelp("File holding the outpost token (otherwise a placeholder). The token is written only into the Secret.", valueName: "PATH"))
-    var authentikTokenFile: String?
-
-    @Option(name: .long, help: ArgumentHelp("Authentik version of the outpost image ghcr.io/goauthentik/proxy:V; it must match your Authentik server.", valueName: "V"))
-    var authentikVersion: String?
-
-    @Option(name: .long, help: ArgumentHelp("Convert only Ingresses of this class (default: Traefik, nginx and class-less ones).", valueName: "CLASS"))
-    var ingressClass: String?
-
-    @Flag(name: .long, help: "Traefik's Ingress provider ran with strictPrefixMatching: Prefix paths match whole segments, not characters.")
-    var traefikStrictPrefix = false
-
-    @Option(name: .long, help: ArgumentHelp("Map a Traefik entry point (router.entrypoints) to a Gateway listener name; repeatable. Entry points not listed keep their name (the Traefik Helm chart names its listeners web and websecure, like its entry points).", valueName: "ENTRYPOINT=LISTENER"))
-    var entrypoint: [String] = []
+    @OptionGroup var conversion: ConversionArguments
 
     @Flag(name: .long, help: "Write the objects even when the coverage check finds paths that lose protection or change backend.")
     var allowUnprotected = false
 
-    @Option(name: .long, help: "Refuse input files larger than this many bytes.")
-    var maxInputBytes: Int = 64 << 20
-
-    func validate() throws {
-        if inputs.filter({ $0 == "-" }).count > 1 {
-            throw ValidationError("standard input (-) can be given only once")
-        }
-        if maxInputBytes <= 0 {
-            throw ValidationError("--max-input-bytes must be positive")
-        }
-        for (flag, value) in [("--namespace", namespace), ("--outpost-namespace", outpostNamespace)] where !KubernetesName.isLabel(value) {
-            throw ValidationError("\(flag) '\(value)' is not a valid Kubernetes namespace (lower-case letters, digits and '-', at most 63)")
-        }
-        if !KubernetesName.isServiceName(outpostName) {
-            throw ValidationError("--outpost-name '\(outpostName)' is not a valid Service name (lower-case letters, digits and '-', starting with a letter)")
-        }
-        let parts = gateway.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        if parts.count != 2 || !KubernetesName.isLabel(parts[0]) || parts[1].isEmpty {
-            throw ValidationError("--gateway must be NAMESPACE/NAME, got '\(gateway)'")
-        }
-        if let sectionName, !KubernetesName.isLabel(sectionName) {
-            throw ValidationError("--section-name '\(sectionName)' is not a valid listener name")
-        }
-        if !(1...65535).contains(outpostPort) {
-            throw ValidationError("--outpost-port must be between 1 and 65535")
-        }
-        if let authentikHost, !(authentikHost.hasPrefix("https://") || authentikHost.hasPrefix("http://")) {
-            throw ValidationError("--authentik-host must be a URL starting with https:// or http://")
-        }
-        for mapping in entrypoint {
-            let parts = mapping.split(separator: "=", omittingEmptySubsequences: false)
-            if parts.count != 2 || parts[0].isEmpty || !KubernetesName.isLabel(String(parts[1])) {
-                throw ValidationError("--entrypoint must be ENTRYPOINT=LISTENER with a valid listener name, got '\(mapping)'")
-            }
-        }
-        if let authentikVersion, authentikVersion.isEmpty || authentikVersion.contains(where: { !($0.isLetter || $0.isNumber || ".-_".contains($0)) }) {
-            throw ValidationError("--authentik-version '\(authentikVersion)' is not an image tag")
-        }
-    }
-
     func run() throws {
-        var inputList: [ConversionInput] = []
-        for path in inputs {
-            if path == "-" {
-                let data = FileHandle.standardInput.readDataToEndOfFile()
-                if data.count > maxInputBytes {
-                    printError("authgate: error: standard input is larger than --max-input-bytes (\(maxInputBytes))")
-                    throw ExitCode(ExitStatus.badInput)
-                }
-                inputList.append(.init(path: path, bytes: [UInt8](data)))
-            } else {
-                inputList.append(.init(path: path))
-            }
-        }
-        let fileSystem = DiskFileSystem(maxFileBytes: maxInputBytes)
-        var options = TraefikOptions()
-        options.namespace = namespace
-        let gatewayParts = gateway.split(separator: "/").map(String.init)
-        options.gatewayNamespace = gatewayParts[0]
-        options.gatewayName = gatewayParts[1]
-        options.sectionName = sectionName
-        for mapping in entrypoint {
-            let parts = mapping.split(separator: "=").map(String.init)
-            options.entryPointListeners[parts[0]] = parts[1]
-        }
-        options.outpostNamespace = outpostNamespace
-        options.outpostName = outpostName
-        options.outpostPort = outpostPort
-        options.authentikHost = authentikHost
-        if let authentikVersion {
-            options.authentikVersion = authentikVersion
-            options.authentikVersionGiven = true
-        }
-        if let authentikTokenFile {
-            do {
-                let token = String(decoding: try fileSystem.read(authentikTokenFile), as: UTF8.self)
-                    .trimmingCharacters(in: .whitespacesAndNewlines)
-                guard !token.isEmpty else {
-                    printError("authgate: error: \(authentikTokenFile) is empty; it must hold the outpost token")
-                    throw ExitCode(ExitStatus.badInput)
-                }
-                options.authentikToken = token
-            } catch let exit as ExitCode {
-                throw exit
-            } catch {
-                printError("authgate: error: cannot read --authentik-token-file \(authentikTokenFile): \(error)")
-                throw ExitCode(ExitStatus.badInput)
-            }
-        }
-
-        var conversion = Conversion(fileSystem: fileSystem, environment: ProcessInfo.processInfo.environment, forcedKind: from, options: options)
-        conversion.ingressImporter = IngressImporter(ingressClass: ingressClass, strictPrefix: traefikStrictPrefix)
-        var diagnostics = Diagnostics()
-        let result = conversion.run(inputList, diagnostics: &diagnostics)
-        for diagnostic in diagnostics.sorted {
-            printError(diagnostic.description)
-        }
-        guard let result, !diagnostics.hasErrors else { throw ExitCode(ExitStatus.badInput) }
+        let (result, diagnostics) = try conversion.convert()
 
         let failures = result.failures
         for finding in result.findings where !finding.isFailure {
@@ -220,4 +84,3 @@ struct Convert: ParsableCommand {
     }
 }
 
-extension InputKind: ExpressibleByArgument {}
