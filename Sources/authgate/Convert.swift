@@ -53,6 +53,12 @@ struct Convert: ParsableCommand {
     @Flag(name: .long, help: "Write the objects even when the coverage check finds paths that lose protection or change backend.")
     var allowUnprotected = false
 
+    @Option(name: .long, help: ArgumentHelp("Write one file per object (<namespace>/<kind>-<name>.yaml) and a kustomization.yaml into DIR instead of stdout; all or nothing.", valueName: "DIR"))
+    var outputDir: String?
+
+    @Flag(name: .long, help: "With --output-dir: replace files authgate did not write.")
+    var force = false
+
     func run() throws {
         let (result, diagnostics) = try conversion.convert()
 
@@ -69,7 +75,20 @@ struct Convert: ParsableCommand {
             printError("authgate: error: \(paths) path\(paths == 1 ? "" : "s") would not keep the backend and auth the source gave \(paths == 1 ? "it" : "them"); nothing was written (--allow-unprotected writes anyway)")
             throw ExitCode(ExitStatus.coverageFailed)
         }
-        FileHandle.standardOutput.write(Data(result.yaml.utf8))
+        if let outputDir {
+            let summary: OutputDirectory.Summary
+            do {
+                summary = try OutputDirectory(path: outputDir, force: force).write(result.emission.objects)
+            } catch {
+                printError(error.diagnostic.description)
+                throw ExitCode(ExitStatus.badInput)
+            }
+            var line = "authgate: \(outputDir): \(summary.written.count) file\(summary.written.count == 1 ? "" : "s") written, \(summary.unchanged.count) unchanged"
+            if !summary.removed.isEmpty { line += "; removed what no object needs any more: " + summary.removed.joined(separator: ", ") }
+            printError(line)
+        } else {
+            FileHandle.standardOutput.write(Data(result.yaml.utf8))
+        }
         let findingWarnings = result.findings.count { !$0.isFailure } + (allowUnprotected ? failures.count : 0)
         printError(Self.summary(result, warnings: diagnostics.warnings.count + findingWarnings))
     }
