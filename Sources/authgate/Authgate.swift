@@ -16,12 +16,13 @@ struct Authgate: ParsableCommand {
             2 bad input (printed as file:line:col: error: message; nothing on stdout), 64 bad usage.
             """,
         version: "0.1.0",
-        subcommands: [Convert.self]
+        subcommands: [Convert.self, Diff.self, Report.self]
     )
 }
 
 enum ExitStatus {
     static let coverageFailed: Int32 = 1
+    static let differences: Int32 = 1
     static let badInput: Int32 = 2
 }
 

@@ -207,6 +207,7 @@ class Harness:
         self.map_auth()
         self.map_backends()
         ports = {"web": free_port(), "websecure": free_port()}
+        self.api_port = free_port()
         served = [o for o in self.objects if o["kind"] != "Namespace"] + self.extra + self.gateway_objects(ports)
         with tempfile.TemporaryDirectory(prefix="authgate-e2e-") as folder, FakeKube(served) as kube:
             kubeconfig = os.path.join(folder, "kubeconfig")
@@ -217,6 +218,7 @@ class Harness:
             arguments = [self.traefik,
                          f"--entryPoints.web.address=127.0.0.1:{ports['web']}",
                          f"--entryPoints.websecure.address=127.0.0.1:{ports['websecure']}",
+                         f"--entryPoints.traefik.address=127.0.0.1:{self.api_port}", "--api.insecure=true",
                          "--providers.kubernetesGateway=true", "--providers.kubernetesCRD=true",
                          "--log.level=DEBUG", f"--log.filePath={log_path}"]
             process = subprocess.Popen(arguments, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -259,7 +261,7 @@ class Harness:
             accepted = {(ns, name) for kind, ns, name, status in list(kube.store.status_updates)
                         if kind == "HTTPRoute" and any(c.get("type") == "Accepted" and c.get("status") == "True"
                                                        for p in status.get("parents", []) for c in p.get("conditions", []))}
-            if routes <= accepted:
+            if routes <= accepted and self.middlewares_loaded():
                 accepted_at = accepted_at or time.monotonic()
                 try:
                     status, _, _ = self.request(first["host"], first["path"], session=False)
@@ -270,6 +272,22 @@ class Harness:
             time.sleep(0.2)
         self.fail(f"routes were not live after {timeout} s (accepted: {sorted(accepted)}; paths the fake API does not serve: {sorted(set(kube.store.unknown))})")
         return False
+
+    def middlewares_loaded(self):
+        """Traefik's CRD provider delivers the Middlewares apart from the Gateway
+        provider's routers; until it has, routers that use them fail. Its API lists what
+        it has loaded."""
+        wanted = {f"{m['metadata']['namespace']}-{m['metadata']['name']}@kubernetescrd" for m in self.of_kind("Middleware")}
+        if not wanted:
+            return True
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", self.api_port, timeout=2)
+            connection.request("GET", "/api/http/middlewares?per_page=1000")
+            loaded = {m.get("name") for m in json.loads(connection.getresponse().read() or b"[]")}
+            connection.close()
+        except (OSError, ValueError, http.client.HTTPException):
+            return False
+        return wanted <= loaded
 
     def request(self, host, path, session):
         connection = http.client.HTTPConnection("127.0.0.1", self.listener_port, timeout=10)

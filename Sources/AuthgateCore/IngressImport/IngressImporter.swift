@@ -22,12 +22,15 @@ public struct IngressImporter: Sendable {
         let resources = try IngressResources.read(objects, diagnostics: &diagnostics)
         var middlewares = TraefikMiddlewares(resources: resources, providers: [])
         var routers: [IngressRouter] = []
+        var replaced: [ObjectRef] = []
         for ingress in resources.ingresses {
             guard let controller = controller(of: ingress, diagnostics: &diagnostics) else { continue }
             routers += try self.routers(of: ingress, controller: controller, resources: resources, middlewares: &middlewares, diagnostics: &diagnostics)
+            replaced.append(ObjectRef(group: ingress.group, kind: "Ingress", namespace: ingress.namespace, name: ingress.name))
         }
         diagnostics.append(contentsOf: middlewares.diagnostics)
         var plan = MigrationPlan(sites: sites(from: routers, providers: middlewares.providers, diagnostics: &diagnostics), authProviders: middlewares.providers)
+        plan.replacedObjects = replaced
         AuthentikOutpostPaths.add(to: &plan, diagnostics: &diagnostics)
         return plan
     }

@@ -39,6 +39,8 @@ struct IngressResources {
 struct IngressResource {
     var name: String
     var namespace: String
+    /// `networking.k8s.io` or the legacy `extensions`.
+    var group: String
     var location: SourceLocation
     /// `spec.ingressClassName`, else the `kubernetes.io/ingress.class` annotation.
     var className: String?
@@ -64,6 +66,7 @@ struct IngressResource {
     init(_ object: ManifestObject, namespace: String, diagnostics: inout Diagnostics) throws(DiagnosticError) {
         name = object.name
         self.namespace = namespace
+        group = object.group
         location = object.location
         annotations = object.annotations
         let spec = object.node["spec"]

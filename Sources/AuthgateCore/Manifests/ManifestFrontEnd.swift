@@ -62,6 +62,10 @@ public struct ManifestFrontEnd: Sendable {
             }
             return
         }
+        if apiVersion.hasPrefix("kustomize.config.k8s.io/") {
+            // Kustomize's own configuration, not an object of the cluster.
+            return
+        }
         let metadata = node["metadata"]
         guard let name = metadata?["name"]?.string, !name.isEmpty else {
             diagnostics.append(.warning("\(kind) without metadata.name; skipped", at: metadata?.location ?? node.location))

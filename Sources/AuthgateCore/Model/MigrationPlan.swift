@@ -6,6 +6,8 @@ public struct MigrationPlan: Sendable {
     public var sites: [SitePlan]
     /// Forward-auth configurations, referred to by index from `RequestOutcome.auth`.
     public var authProviders: [AuthProvider]
+    /// Source objects the migration replaces (the Ingresses it converted).
+    public var replacedObjects: [ObjectRef] = []
 
     public init(sites: [SitePlan] = [], authProviders: [AuthProvider] = []) {
         self.sites = sites

@@ -73,10 +73,14 @@ public struct Conversion: Sendable {
 
 /// Every `.yaml`, `.yml` and `.json` file below a directory, in sorted order, skipping
 /// dot files; at most 32 levels deep (a symlink loop would otherwise recurse forever).
-struct ManifestDirectory {
-    var fileSystem: any InputFileSystem
+public struct ManifestDirectory {
+    public var fileSystem: any InputFileSystem
 
-    func objects(below path: String, depth: Int = 0, diagnostics: inout Diagnostics) throws(DiagnosticError) -> [ManifestObject] {
+    public init(fileSystem: any InputFileSystem) {
+        self.fileSystem = fileSystem
+    }
+
+    public func objects(below path: String, depth: Int = 0, diagnostics: inout Diagnostics) throws(DiagnosticError) -> [ManifestObject] {
         guard depth < 32 else {
             throw DiagnosticError("\(path): directories nested more than 32 deep (a symlink loop?)", at: nil)
         }
@@ -99,6 +103,7 @@ struct ManifestDirectory {
 extension MigrationPlan {
     /// Adds another plan's sites and providers (provider indices renumbered).
     mutating func append(_ other: MigrationPlan) {
+        replacedObjects += other.replacedObjects
         let offset = authProviders.count
         authProviders += other.authProviders
         for var site in other.sites {

@@ -47,7 +47,7 @@ public struct ConversionInput: Sendable {
     public var name: String { path == "-" ? "<stdin>" : path }
 
     /// The input's bytes: those given, or the file's.
-    func read(from fileSystem: any InputFileSystem) throws(DiagnosticError) -> [UInt8] {
+    public func read(from fileSystem: any InputFileSystem) throws(DiagnosticError) -> [UInt8] {
         if let bytes { return bytes }
         do {
             return try fileSystem.read(path)
