@@ -9,13 +9,16 @@ struct Authgate: ParsableCommand {
         commandName: "authgate",
         abstract: "Migrate forward-auth setups (Caddy forward_auth, Ingress auth annotations) to the Kubernetes Gateway API for Traefik.",
         discussion: """
-            authgate reads a Caddyfile or Kubernetes manifests and writes the Gateway API \
-            and Traefik objects that keep every protected path protected.
+            authgate reads a Caddyfile or Kubernetes manifests (Ingress with Traefik or \
+            ingress-nginx auth) and writes the Gateway API and Traefik objects that keep every \
+            protected path protected: convert writes them, report explains them host by host, \
+            diff shows what they would change.
 
-            Exit codes: 0 done (warnings allowed), 1 a protected path would lose protection, \
-            2 bad input (printed as file:line:col: error: message; nothing on stdout), 64 bad usage.
+            Exit codes: 0 done (warnings allowed), 1 a protected path would lose protection \
+            (convert, report) or something differs (diff), 2 bad input (printed as \
+            file:line:col: error: message; nothing on stdout, nothing written), 64 bad usage.
             """,
-        version: "0.1.0",
+        version: "0.2.0",
         subcommands: [Convert.self, Diff.self, Report.self]
     )
 }
