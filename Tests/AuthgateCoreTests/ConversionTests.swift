@@ -453,3 +453,29 @@ struct UnifiedDiffTests {
         #expect(diff.contains("+added\n"))
     }
 }
+
+/// Hostile nesting ends in a positioned error, never a crash.
+struct NestingTests {
+    @Test func blocksNestedThousandsDeepAreRefusedWithTheirLine() throws {
+        let depth = 5000
+        let text = "a.com {\n" + String(repeating: "route {\n", count: depth) + "reverse_proxy x:80\n" + String(repeating: "}\n", count: depth) + "}\n"
+        let (result, diagnostics) = try convert(text)
+        #expect(result == nil)
+        #expect(diagnostics.errors.first?.description == "Caddyfile:130:1: error: blocks are nested more than 128 deep here; authgate refuses to read further")
+    }
+
+    @Test func matchersNestedThousandsDeepAreRefusedWithTheirLine() throws {
+        let depth = 5000
+        let text = "a.com {\n@m {\n" + String(repeating: "not {\n", count: depth) + "path /x\n" + String(repeating: "}\n", count: depth) + "}\nreverse_proxy @m x:80\n}\n"
+        let (result, diagnostics) = try convert(text)
+        #expect(result == nil)
+        #expect(diagnostics.errors.first?.description.hasPrefix("Caddyfile:35:1: error: matchers are nested more than 32 deep") == true)
+    }
+
+    @Test func yamlNestedThousandsDeepIsAPositionedError() throws {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: " + String(repeating: "[", count: 20000) + String(repeating: "]", count: 20000) + "\n"
+        let (result, diagnostics) = convertManifests(text)
+        #expect(result == nil)
+        #expect(diagnostics.errors.first?.description.hasPrefix("in.yaml:4:") == true)
+    }
+}

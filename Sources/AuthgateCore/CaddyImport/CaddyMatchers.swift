@@ -30,8 +30,9 @@ enum CaddyMatchers {
     }
 
     /// Reads one condition with the cursor on its type word.
-    static func condition(_ cursor: inout TokenCursor, scope: CaddySiteReader.Scope, reader: inout CaddySiteReader) throws(DiagnosticError) -> CaddyCondition {
+    static func condition(_ cursor: inout TokenCursor, scope: CaddySiteReader.Scope, reader: inout CaddySiteReader, depth: Int = 0) throws(DiagnosticError) -> CaddyCondition {
         guard let typeToken = cursor.token else { throw cursor.error("expected a matcher type") }
+        guard depth < 32 else { throw typeToken.error("matchers are nested more than 32 deep here; authgate refuses to read further") }
         switch typeToken.text {
         case "path":
             let values = cursor.remainingArgTokens()
@@ -47,12 +48,12 @@ enum CaddyMatchers {
                 if cursor.isAtOpenBrace {
                     cursor.back()
                 } else {
-                    inner.append(try condition(&cursor, scope: scope, reader: &reader))
+                    inner.append(try condition(&cursor, scope: scope, reader: &reader, depth: depth + 1))
                 }
             }
-            let depth = cursor.nesting
-            while cursor.nextBlock(depth) {
-                inner.append(try condition(&cursor, scope: scope, reader: &reader))
+            let nesting = cursor.nesting
+            while cursor.nextBlock(nesting) {
+                inner.append(try condition(&cursor, scope: scope, reader: &reader, depth: depth + 1))
             }
             guard !inner.isEmpty else { throw typeToken.error("not matcher needs a matcher to negate") }
             if inner.contains(where: \.containsUnsupported) {

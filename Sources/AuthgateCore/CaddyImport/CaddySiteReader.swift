@@ -50,12 +50,21 @@ struct CaddySiteReader {
     struct Scope {
         var matchers: [String: CaddyMatcher] = [:]
         var strippedPrefix = ""
+        /// How many `handle`/`route` blocks enclose this one.
+        var depth = 0
     }
+
+    /// Deeper than any real Caddyfile; evaluating much deeper would exhaust the stack.
+    static let maximumDepth = 128
 
     /// Reads a block's segments. Directives are sorted into Caddy's order unless the
     /// block is a `route` (which keeps written order).
     mutating func readBlock(_ segments: [Segment], scope outer: Scope, sorted: Bool) throws(DiagnosticError) -> [CaddyRoute] {
         var scope = outer
+        scope.depth += 1
+        if scope.depth > Self.maximumDepth, let first = segments.first?.tokens.first {
+            throw first.error("blocks are nested more than \(Self.maximumDepth) deep here; authgate refuses to read further")
+        }
         for segment in segments where segment.directive.hasPrefix("@") {
             try CaddyMatchers.define(segment, in: &scope, reader: &self)
         }

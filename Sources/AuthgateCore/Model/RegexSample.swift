@@ -5,6 +5,8 @@
 /// that misses.
 enum RegexSample {
     static func generate(_ pattern: String) -> String? {
+        // Gateway API values are at most 1024 characters; longer ones are not sampled.
+        guard pattern.utf8.count <= 1024, pattern.filter({ $0 == "(" }).count <= 64 else { return nil }
         var body = Substring(pattern)
         if body.hasPrefix("(?i)") { body = body.dropFirst(4) }
         while body.hasPrefix("^") { body = body.dropFirst() }
