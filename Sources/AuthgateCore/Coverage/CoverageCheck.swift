@@ -4,7 +4,8 @@
 /// API does not) must reach the same backend behind the same auth in the output as in
 /// the source, and no path may reach a backend it could not reach before.
 public enum CoverageCheck {
-    public static func run(plan: MigrationPlan, emission: TraefikEmission) -> [CoverageFinding] {
+    /// `sites` limits the check to those sites of the plan (all when nil).
+    public static func run(plan: MigrationPlan, emission: TraefikEmission, sites: Set<Int>? = nil) -> [CoverageFinding] {
         // A request arrives on one listener; the routes of another do not see it.
         var routings: [String: TraefikRouting] = [:]
         func routing(for siteIndex: Int) -> TraefikRouting {
@@ -17,7 +18,8 @@ public enum CoverageCheck {
         }
         var findings: [CoverageFinding] = []
         var indexOf: [String: Int] = [:]
-        for (siteIndex, site) in plan.sites.enumerated() {
+        for siteIndex in sites.map({ $0.sorted() }) ?? Array(plan.sites.indices) {
+            let site = plan.sites[siteIndex]
             let routing = routing(for: siteIndex)
             let hosts = site.hosts.isEmpty ? ["authgate-probe.invalid"] : site.hosts.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 }
             let probes = RuleSimplifier.probes(for: site)

@@ -15,14 +15,18 @@
 enum CoverageRepair {
     static func repair(
         plan: MigrationPlan, siteRules: inout [[HTTPRouteRule]], builder: inout RuleBuilder,
-        assemble: ([[HTTPRouteRule]], RuleBuilder) -> TraefikEmission
+        assemble: ([[HTTPRouteRule]], RuleBuilder) -> TraefikEmission, only: Set<Int>? = nil
     ) {
-        var failing = failures(plan, assemble(siteRules, builder))
+        var failing = failures(plan, assemble(siteRules, builder), sites: only)
         var rounds = 0
         while !failing.isEmpty && rounds < 8 {
             // A compensation on a broader site can take paths from a more specific
             // one, which the next round compensates in turn: a round is kept when it,
-            // or it and the next together, leave fewer failing paths.
+            // or it and the next together, leave fewer failing paths. Only the failing
+            // sites are checked again — all of them when a broader site changed.
+            let touched = Set(failing.compactMap(\.siteIndex))
+            let broad = touched.contains { plan.sites[$0].hosts.isEmpty || plan.sites[$0].hosts.contains { $0.hasPrefix("*.") } }
+            let scope: Set<Int>? = only ?? (broad ? nil : touched)
             var rules = siteRules
             var rulesBuilder = builder
             var kept = false
@@ -30,7 +34,7 @@ enum CoverageRepair {
             for _ in 0..<2 {
                 rounds += 1
                 compensate(current, plan: plan, siteRules: &rules, builder: &rulesBuilder, emission: assemble(rules, rulesBuilder))
-                current = failures(plan, assemble(rules, rulesBuilder))
+                current = failures(plan, assemble(rules, rulesBuilder), sites: scope)
                 if count(current) < count(failing) {
                     kept = true
                     break
@@ -66,12 +70,12 @@ enum CoverageRepair {
         }
     }
 
-    private static func failures(_ plan: MigrationPlan, _ emission: TraefikEmission) -> [CoverageFinding] {
-        CoverageCheck.run(plan: plan, emission: emission).filter(\.isFailure)
+    private static func failures(_ plan: MigrationPlan, _ emission: TraefikEmission, sites: Set<Int>?) -> [CoverageFinding] {
+        CoverageCheck.run(plan: plan, emission: emission, sites: sites).filter(\.isFailure)
     }
 
     static func failingPaths(_ plan: MigrationPlan, _ emission: TraefikEmission) -> Int {
-        count(failures(plan, emission))
+        count(failures(plan, emission, sites: nil))
     }
 
     private static func count(_ findings: [CoverageFinding]) -> Int {

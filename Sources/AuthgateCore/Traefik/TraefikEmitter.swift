@@ -136,16 +136,42 @@ public struct TraefikEmitter: Sendable {
         var emission = assemble(siteRules, builder)
         emission.findings = CoverageCheck.run(plan: plan, emission: emission)
         if emission.findings.contains(where: \.isFailure) {
-            CoverageRepair.repair(plan: plan, siteRules: &siteRules, builder: &builder, assemble: assemble)
+            let failingSites = Set(emission.findings.filter(\.isFailure).compactMap(\.siteIndex))
+            let broadSites = plan.sites.indices.filter { plan.sites[$0].hosts.isEmpty || plan.sites[$0].hosts.contains { $0.hasPrefix("*.") } }
+            if failingSites.isDisjoint(with: broadSites) {
+                // Sites only compete with the broad ones: repair each where it fails,
+                // against its own routes and those of the broad sites that compete.
+                for siteIndex in failingSites.sorted() {
+                    let competitors = broadSites.filter { Self.competes(plan.sites[$0].hosts, with: plan.sites[siteIndex].hosts) }
+                    let local = { (siteRules: [[HTTPRouteRule]], builder: RuleBuilder) -> TraefikEmission in
+                        var names = Set<String>()
+                        var routes = self.routeObjects(for: plan.sites[siteIndex], rules: siteRules[siteIndex], names: &names)
+                        var routesOfSite = Array(repeating: [Int](), count: plan.sites.count)
+                        routesOfSite[siteIndex] = Array(routes.indices)
+                        for competitor in competitors { routes += self.routeObjects(for: plan.sites[competitor], rules: siteRules[competitor], names: &names) }
+                        var effects = baseEffects
+                        for (key, effect) in builder.rewriteMiddlewares { effects[key] = effect }
+                        return TraefikEmission(objects: [], routes: routes, middlewareEffects: effects, backendRefs: refs, outpostRefs: outpostRefs, routesOfSite: routesOfSite, defaultNamespace: self.options.namespace)
+                    }
+                    CoverageRepair.repair(plan: plan, siteRules: &siteRules, builder: &builder, assemble: local, only: [siteIndex])
+                }
+            } else {
+                CoverageRepair.repair(plan: plan, siteRules: &siteRules, builder: &builder, assemble: assemble)
+            }
             // Compensations can make earlier rules redundant; drop those, unless that
             // lets a path fail again.
             var simpler = siteRules
             simplify(plan, &simpler)
-            if CoverageRepair.failingPaths(plan, assemble(simpler, builder)) <= CoverageRepair.failingPaths(plan, assemble(siteRules, builder)) {
-                siteRules = simpler
+            var simplerEmission = assemble(simpler, builder)
+            simplerEmission.findings = CoverageCheck.run(plan: plan, emission: simplerEmission)
+            let simplerFailing = simplerEmission.findings.filter(\.isFailure).reduce(0) { $0 + $1.paths.count }
+            if simplerFailing == 0 {
+                return simplerEmission
             }
             emission = assemble(siteRules, builder)
             emission.findings = CoverageCheck.run(plan: plan, emission: emission)
+            let repairedFailing = emission.findings.filter(\.isFailure).reduce(0) { $0 + $1.paths.count }
+            if simplerFailing <= repairedFailing { return simplerEmission }
         }
         return emission
     }
