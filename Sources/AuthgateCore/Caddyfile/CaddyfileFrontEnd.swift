@@ -42,6 +42,9 @@ public struct CaddyfileFrontEnd: Sendable {
     /// Parses Caddyfile bytes named `file` (the name is used in diagnostics and as the
     /// base for relative imports).
     public func parse(bytes: [UInt8], file: String, diagnostics: inout Diagnostics) throws(DiagnosticError) -> CaddyfileDocument {
+        if let invalid = SourceText.firstInvalidUTF8(in: bytes, file: file) {
+            diagnostics.append(.warning("the file is not valid UTF-8 here; the bytes are read as U+FFFD replacement characters, as Caddy reads them", at: invalid))
+        }
         let tokens = try Lexer.tokenize(SourceText(file: file, bytes: bytes), environment: environment)
         var parser = Parser(tokens: tokens, fileSystem: fileSystem, environment: environment, importedTokenBudget: importedTokenBudget)
         defer { diagnostics.append(contentsOf: parser.diagnostics) }

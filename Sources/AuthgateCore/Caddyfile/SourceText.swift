@@ -23,6 +23,25 @@ struct SourceText: Sendable {
         self.init(file: file, text: String(decoding: bytes, as: UTF8.self))
     }
 
+    /// Where bytes stop being valid UTF-8, if they do: the line and column (in
+    /// characters) of the first invalid byte.
+    static func firstInvalidUTF8(in bytes: [UInt8], file: String) -> SourceLocation? {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        var line = 1
+        var column = 1
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                if scalar == "\n" { line += 1; column = 1 } else { column += 1 }
+            case .emptyInput:
+                return nil
+            case .error:
+                return SourceLocation(file: file, line: line, column: column)
+            }
+        }
+    }
+
     func location(ofOffset offset: Int) -> SourceLocation {
         var low = 0
         var high = lineStarts.count - 1
