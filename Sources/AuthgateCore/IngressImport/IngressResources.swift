@@ -13,6 +13,15 @@ struct IngressResources {
         var resources = IngressResources()
         for object in objects {
             let namespace = object.namespace ?? "default"
+            let relevant = ["Ingress", "Middleware", "Service"].contains(object.kind)
+            // Names from the input become object names, references and file names:
+            // they must be Kubernetes names, never something like ../x.
+            if relevant && !OutputDirectory.isSafeName(object.name) {
+                throw DiagnosticError("\(object.kind) name '\(object.name)' is not a valid Kubernetes name (lower-case letters, digits, '-' and '.')", at: object.node["metadata"]?["name"]?.location ?? object.location)
+            }
+            if relevant && !KubernetesName.isLabel(namespace) {
+                throw DiagnosticError("\(object.kind) \(object.name): namespace '\(namespace)' is not a valid Kubernetes namespace", at: object.node["metadata"]?["namespace"]?.location ?? object.location)
+            }
             switch (object.group, object.kind) {
             case ("networking.k8s.io", "Ingress"), ("extensions", "Ingress"):
                 resources.ingresses.append(try IngressResource(object, namespace: namespace, diagnostics: &diagnostics))
