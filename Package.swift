@@ -32,3 +32,10 @@ let package = Package(
         ),
     ]
 )
+
+// The libFuzzer target exists only for Tests/fuzz (AUTHGATE_FUZZ=1): it has no main
+// (libFuzzer brings its own), so ordinary builds must not see it.
+if Context.environment["AUTHGATE_FUZZ"] == "1" {
+    package.products.append(.executable(name: "authgate-fuzz", targets: ["AuthgateFuzz"]))
+    package.targets.append(.executableTarget(name: "AuthgateFuzz", dependencies: ["AuthgateCore"], path: "Tests/Fuzz"))
+}

@@ -38,3 +38,23 @@ struct BadInputTests {
         if item.status == 2 { #expect(run.stdout.isEmpty) }
     }
 }
+
+/// Inputs the fuzzers and hostile-input tests found problems with (Tests/Fuzz/regressions),
+/// kept so the problems stay fixed: each ends with exit 0, 1 or 2 — never a crash.
+struct FuzzRegressionTests {
+    static var files: [String] {
+        let folder = packageRoot.appendingPathComponent("Tests/Fuzz/regressions")
+        return ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+    }
+
+    @Test func thereAreRegressions() {
+        #expect(!Self.files.isEmpty, "Tests/Fuzz/regressions is empty")
+    }
+
+    @Test(arguments: files)
+    func regressionEndsCleanly(_ file: String) throws {
+        let kind = file.hasSuffix(".yaml") ? "manifests" : "caddyfile"
+        let run = try runAuthgate(["convert", "--from", kind, "Tests/Fuzz/regressions/\(file)"], directory: packageRoot)
+        #expect([0, 1, 2].contains(run.status), "\(file) ended with \(run.status):\n\(run.stderr.suffix(2000))")
+    }
+}

@@ -39,7 +39,7 @@ enum ImportArguments {
     /// Replaces each `{args[n]}` and `{args.n}` inside `text`; unknown placeholders stay.
     /// As Caddy's replacer does, `\{` and `\}` lose their backslash.
     static func replacePlaceholders(in text: String, arguments: [String], warn: (String) -> Void) -> String {
-        guard text.contains("{") || text.contains("}") else { return text }
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "}") }) else { return text }
         let input = Array(text.utf8)
         var output: [UInt8] = []
         output.reserveCapacity(input.count)

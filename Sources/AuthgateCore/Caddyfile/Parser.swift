@@ -4,6 +4,17 @@
 /// The parser knows syntax only: which tokens form a block, which line a directive
 /// owns, where braces must stand. What a directive means is the importer's business.
 struct Parser {
+    /// Canonical paths by path as written: an expanding import asks for the same few
+    /// files' paths once per imported token run, and canonicalising is not cheap.
+    private var canonicalPaths: [String: String] = [:]
+
+    private mutating func canonical(_ path: String) -> String {
+        if let known = canonicalPaths[path] { return known }
+        let value = fileSystem.canonical(path)
+        canonicalPaths[path] = value
+        return value
+    }
+
     /// Imports may not expand into more tokens than this in total; beyond it a
     /// Caddyfile is an expansion bomb, not a configuration.
     private let importedTokenBudget: Int
@@ -286,13 +297,13 @@ struct Parser {
             importing = snippet
             nodes = snippet.first.map { first in
                 let name = first.snippetName ?? pattern
-                return [ImportGraph.Node(key: "\(fileSystem.canonical(first.location.file)):\(name)", label: "(\(name))")]
+                return [ImportGraph.Node(key: "\(canonical(first.location.file)):\(name)", label: "(\(name))")]
             } ?? []
         } else {
             (importing, nodes) = try tokensOfFiles(matching: pattern, importedBy: importToken)
         }
 
-        var node = ImportGraph.Node(key: fileSystem.canonical(importToken.location.file), label: importToken.location.file)
+        var node = ImportGraph.Node(key: canonical(importToken.location.file), label: importToken.location.file)
         if let snippet = importToken.snippetName {
             node.key += ":\(snippet)"
             node.label = "(\(snippet))"
@@ -431,6 +442,6 @@ struct Parser {
                 throw importToken.error("imports expand to more than \(importedTokenBudget) tokens; refusing to expand further")
             }
         }
-        return (tokens, matches.map { ImportGraph.Node(key: fileSystem.canonical($0), label: $0) })
+        return (tokens, matches.map { ImportGraph.Node(key: canonical($0), label: $0) })
     }
 }

@@ -19,6 +19,8 @@ public struct Conversion: Sendable {
     public var options: TraefikOptions
     /// How Ingress manifests are read (`--ingress-class`, `--traefik-strict-prefix`).
     public var ingressImporter = IngressImporter()
+    /// How many tokens a Caddyfile's imports may add (see `CaddyfileFrontEnd`).
+    public var importedTokenBudget = 2_000_000
 
     public init(fileSystem: any InputFileSystem, environment: [String: String], forcedKind: InputKind? = nil, options: TraefikOptions) {
         self.fileSystem = fileSystem
@@ -47,7 +49,7 @@ public struct Conversion: Sendable {
                 let bytes = try input.read(from: fileSystem)
                 switch forcedKind ?? InputKind.detect(path: input.name, bytes: bytes) {
                 case .caddyfile:
-                    let document = try CaddyfileFrontEnd(fileSystem: fileSystem, environment: environment)
+                    let document = try CaddyfileFrontEnd(fileSystem: fileSystem, environment: environment, importedTokenBudget: importedTokenBudget)
                         .parse(bytes: bytes, file: input.name, diagnostics: &diagnostics)
                     plan.append(try CaddyImporter().plan(from: document, diagnostics: &diagnostics))
                 case .manifests:
