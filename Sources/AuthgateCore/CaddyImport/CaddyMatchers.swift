@@ -37,7 +37,7 @@ enum CaddyMatchers {
         case "path":
             let values = cursor.remainingArgTokens()
             guard !values.isEmpty else { throw typeToken.error("path matcher needs at least one pattern") }
-            return reader.pathCondition(values, scope: scope)
+            return try reader.pathCondition(values, scope: scope)
         case "host":
             let values = cursor.remainingArgTokens()
             guard !values.isEmpty else { throw typeToken.error("host matcher needs at least one host name") }

@@ -112,7 +112,7 @@ struct CaddySiteReader {
         }
         if token.text == "*" && !token.isQuoted { return .always }
         if token.text.hasPrefix("/") {
-            return CaddyMatcher(conditions: [pathCondition([token], scope: scope)])
+            return CaddyMatcher(conditions: [try pathCondition([token], scope: scope)])
         }
         if token.text.hasPrefix("@") {
             guard let matcher = scope.matchers[token.text] else {
@@ -125,10 +125,15 @@ struct CaddySiteReader {
     }
 
     /// A path condition from written patterns, recording each pattern's boundary.
-    mutating func pathCondition(_ tokens: [Token], scope: Scope) -> CaddyCondition {
+    mutating func pathCondition(_ tokens: [Token], scope: Scope) throws(DiagnosticError) -> CaddyCondition {
         var patterns: [PathPattern] = []
         for token in tokens {
             let written = token.text
+            // Each wildcard of a glob becomes `[^/]*` in a RegularExpression, and
+            // evaluating many of them costs time exponential in their number.
+            if PathPattern.caddy(written).wildcardCount > 6 {
+                throw token.error("path pattern '\(written)' has more than 6 wildcards; authgate cannot evaluate it in bounded time")
+            }
             if written.contains("{") {
                 warn("path pattern '\(written)' holds a placeholder, which authgate cannot evaluate; it is matched literally", at: token)
             }

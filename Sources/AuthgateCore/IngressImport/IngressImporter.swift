@@ -100,6 +100,9 @@ public struct IngressImporter: Sendable {
             outcome.terminal = .proxy([upstream])
             outcome.provenance.terminal = path?.location ?? backend.location
             let (match, rule) = self.match(path, controller: controller, pathMatcher: pathMatcher, useRegex: useRegex)
+            if case .regex(let expression) = match, let problem = RegexSafety.problem(in: expression) {
+                throw DiagnosticError("path expression '\(expression)' cannot be migrated: \(problem)", at: path?.location ?? backend.location)
+            }
             var hostRule = ""
             if let host { hostRule = host.hasPrefix("*.") ? "HostRegexp(`[a-zA-Z0-9-]+" + host.dropFirst().replacingOccurrences(of: ".", with: "\\.") + "`)" : "Host(`\(host)`)" }
             let ruleText = [hostRule, rule].filter { !$0.isEmpty }.joined(separator: " && ")

@@ -23,7 +23,11 @@ public enum PathPattern: Hashable, Sendable, CustomStringConvertible {
     /// Parses a Caddy path pattern (already lower-cased by the caller when matching is
     /// case-insensitive), with Caddy's own fast paths: one trailing `*` is a prefix, one
     /// leading `*` a suffix, `*x*` a substring, no wildcard an exact path.
-    public static func caddy(_ pattern: String) -> PathPattern {
+    public static func caddy(_ written: String) -> PathPattern {
+        // `**` matches what `*` matches (within a segment, as path.Match does); folding
+        // runs of stars keeps the expression a glob becomes linear to evaluate.
+        var pattern = ""
+        for character in written where !(character == "*" && pattern.last == "*") { pattern.append(character) }
         if pattern == "*" { return .any }
         let stars = pattern.filter { $0 == "*" }.count
         let hasGlobSyntax = pattern.contains("?") || pattern.contains("[")
@@ -39,6 +43,12 @@ public enum PathPattern: Hashable, Sendable, CustomStringConvertible {
             }
         }
         return .glob(pattern)
+    }
+
+    /// How many `*` and `?` a glob holds (0 for the other kinds).
+    public var wildcardCount: Int {
+        if case .glob(let pattern) = self { return pattern.filter { $0 == "*" || $0 == "?" }.count }
+        return 0
     }
 
     public func matches(_ path: String) -> Bool {

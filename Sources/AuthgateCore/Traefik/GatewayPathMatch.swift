@@ -73,7 +73,8 @@ enum GatewayPathMatch {
         var characters = Array(glob)[...]
         while let character = characters.popFirst() {
             switch character {
-            case "*": result += "[^/]*"
+            case "*":
+                if !result.hasSuffix("[^/]*") { result += "[^/]*" }
             case "?": result += "[^/]"
             case "\\":
                 if let next = characters.popFirst() { result += quote(String(next)) }

@@ -32,7 +32,7 @@ enum HandleDirective {
             guard pathToken.text.hasPrefix("/") else {
                 throw pathToken.error("path matcher must begin with '/', got \(pathToken.text)")
             }
-            matcher = CaddyMatcher(conditions: [reader.pathCondition([pathToken], scope: scope)])
+            matcher = CaddyMatcher(conditions: [try reader.pathCondition([pathToken], scope: scope)])
             var prefix = String(pathToken.text.trimmingSuffix("*"))
             if prefix.hasSuffix("/") { prefix.removeLast() }
             if pathToken.text.dropLast().contains("*") || pathToken.text.contains("?") || pathToken.text.contains("[") {
