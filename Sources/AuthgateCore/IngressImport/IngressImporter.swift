@@ -180,16 +180,24 @@ public struct IngressImporter: Sendable {
     /// One site per host: its own routers, the wildcard hosts' that match it and the
     /// host-less ones, in the namespace of its first Ingress.
     private func sites(from routers: [IngressRouter], providers: [AuthProvider], diagnostics: inout Diagnostics) -> [SitePlan] {
-        var hosts: [String?] = []
-        for router in routers where !hosts.contains(router.host) { hosts.append(router.host) }
-        hosts.sort { ($0 ?? "\u{10FFFF}") < ($1 ?? "\u{10FFFF}") }
+        // Routers by host, so each host looks only at its own, the host-less ones and
+        // the wildcards (never every router of the input); kept in input order, which
+        // decides ties.
+        var byHost: [String?: [Int]] = [:]
+        for (index, router) in routers.enumerated() { byHost[router.host, default: []].append(index) }
+        let hostless = byHost[nil] ?? []
+        let wildcards = routers.indices.filter { routers[$0].host?.hasPrefix("*.") == true }
+        let hosts = byHost.keys.sorted { ($0 ?? "\u{10FFFF}") < ($1 ?? "\u{10FFFF}") }
         var sites: [SitePlan] = []
         for host in hosts {
             let representative = host.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 } ?? "authgate-probe.invalid"
-            let applicable = routers.filter { router in
-                router.host == host || router.host == nil || (host != nil && router.host?.hasPrefix("*.") == true && IngressBehaviour.hostMatches(router.host, representative))
+            let own = (byHost[host] ?? []).map { routers[$0] }
+            var indices = byHost[host] ?? []
+            if host != nil {
+                indices += hostless
+                indices += wildcards.filter { routers[$0].host != host && IngressBehaviour.hostMatches(routers[$0].host, representative) }
             }
-            let own = routers.filter { $0.host == host }
+            let applicable = indices.sorted().map { routers[$0] }
             let namespaces = Set(own.map(\.namespace))
             if namespaces.count > 1 {
                 diagnostics.append(.warning("host \(host ?? "(any)") is served by Ingresses in several namespaces (\(namespaces.sorted().joined(separator: ", "))); its HTTPRoute goes in \(own[0].namespace) and refers to the others' Services through ReferenceGrants", at: own[0].location))
