@@ -49,6 +49,17 @@ func routed(_ result: Conversion.Result?, host: String, path: String) -> (backen
 }
 
 struct IngressImportTests {
+    @Test func aByteOrderMarkAndWindowsLineEndingsReadLikeAPlainFile() throws {
+        let plain = String(Self.adminBehindAuth.drop { $0 == "-" || $0 == "\n" })
+        let windows = "\u{FEFF}" + plain.replacingOccurrences(of: "\n", with: "\r\n")
+        let (expected, expectedDiagnostics) = convertManifests(plain)
+        let (result, diagnostics) = convertManifests(windows)
+        #expect(!diagnostics.hasErrors, "\(diagnostics.all)")
+        #expect(diagnostics.all.map(\.message) == expectedDiagnostics.all.map(\.message))
+        #expect(result?.yaml == expected?.yaml)
+        #expect(routed(result, host: "a.example.com", path: "/admin/x") == ("apps/app:80", true))
+    }
+
     static let adminBehindAuth = forwardAuthMiddleware
         + ingress("site", path: "/")
         + ingress("admin", path: "/admin", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "apps-sso@kubernetescrd"])

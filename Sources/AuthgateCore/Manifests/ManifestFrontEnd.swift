@@ -20,6 +20,9 @@ public struct ManifestFrontEnd: Sendable {
     public func objects(text: String, file: String, diagnostics: inout Diagnostics) throws(DiagnosticError) -> [ManifestObject] {
         var objects: [ManifestObject] = []
         var budget = nodeBudget
+        // Editors on Windows start a file with a byte order mark; it is not part of the
+        // YAML (libyaml would read it as content of the first key when handed a String).
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         do {
             let parser = try Yams.Parser(yaml: text)
             while let root = try parser.nextRoot() {
