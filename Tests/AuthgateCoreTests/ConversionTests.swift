@@ -479,3 +479,31 @@ struct NestingTests {
         #expect(diagnostics.errors.first?.description.hasPrefix("in.yaml:4:") == true)
     }
 }
+
+/// Strings a YAML 1.1 or 1.2 reader would take for something else must be quoted, or a
+/// Service named `true` or a port name `1e3` changes type when kubectl reads the file.
+struct YAMLQuotingTests {
+    @Test func scalarsThatReadAsOtherTypesOrSyntaxAreQuoted() {
+        for text in ["", "true", "No", "~", "null", ".inf", "1", "1.5", "-3", "1e3", "0x1F", "2026-11-29", "12:30", "-x", "- x", "*a", "&a", "!tag", "[x]", "{x}", "#x", "@x", "`x", "x:", "a: b", "a #b", " x", "x ", "tab\there", "bell\u{7}"] {
+            #expect(YAMLValue.needsQuotes(text), "\(text.debugDescription) must be quoted")
+        }
+    }
+
+    @Test func ordinaryNamesAndPathsStayPlain() {
+        for text in ["app", "api-1", "a#b", "a:b", "/outpost.goauthentik.io/", "(?i)^/api/", "inf", "X-Authentik-Username", "ghcr.io/goauthentik/proxy:2025.10", "web", "v1.2.3-beta"] {
+            #expect(!YAMLValue.needsQuotes(text), "\(text.debugDescription) can stay plain")
+        }
+    }
+
+    @Test func quotedScalarsReadBackAsTheSameStrings() throws {
+        let value = YAMLValue.object([("a", .string("true")), ("b", .string("a: b")), ("c", .string("12:30")), ("d", .string("x\ny\n"))])
+        let text = YAMLWriter.document(value)
+        var diagnostics = Diagnostics()
+        let objects = try ManifestFrontEnd().objects(text: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n" + text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n"), file: "x.yaml", diagnostics: &diagnostics)
+        let data = objects.first?.node["data"]
+        #expect(data?["a"]?.string == "true")
+        #expect(data?["b"]?.string == "a: b")
+        #expect(data?["c"]?.string == "12:30")
+        #expect(data?["d"]?.string == "x\ny\n")
+    }
+}

@@ -7,42 +7,53 @@ public enum CoverageCheck {
     /// `sites` limits the check to those sites of the plan (all when nil).
     public static func run(plan: MigrationPlan, emission: TraefikEmission, sites: Set<Int>? = nil) -> [CoverageFinding] {
         // A request arrives on one listener; the routes of another do not see it.
-        var routings: [String: TraefikRouting] = [:]
-        func routing(for siteIndex: Int) -> TraefikRouting {
-            let listener = emission.routesOfSite.indices.contains(siteIndex)
+        let siteIndices = sites.map { $0.sorted() } ?? Array(plan.sites.indices)
+        func listener(of siteIndex: Int) -> String {
+            let name = emission.routesOfSite.indices.contains(siteIndex)
                 ? emission.routesOfSite[siteIndex].first.flatMap { emission.routes[$0].parentRefs.first?.sectionName } : nil
-            if let known = routings[listener ?? ""] { return known }
-            let built = TraefikRouting(routes: emission.routes, listener: listener) { namespace, name in emission.middlewareEffects[namespace + "/" + name] != nil }
-            routings[listener ?? ""] = built
-            return built
+            return name ?? ""
         }
-        var findings: [CoverageFinding] = []
-        var indexOf: [String: Int] = [:]
-        for siteIndex in sites.map({ $0.sorted() }) ?? Array(plan.sites.indices) {
+        var routings: [String: TraefikRouting] = [:]
+        for siteIndex in siteIndices where routings[listener(of: siteIndex)] == nil {
+            let name = listener(of: siteIndex)
+            routings[name] = TraefikRouting(routes: emission.routes, listener: name.isEmpty ? nil : name) { namespace, name in
+                emission.middlewareEffects[namespace + "/" + name] != nil
+            }
+        }
+        // Each site's differences, worked out on every core; then summed up in order.
+        let perSite = siteIndices.concurrentMap { siteIndex -> [CoverageFinding] in
             let site = plan.sites[siteIndex]
-            let routing = routing(for: siteIndex)
+            let routing = routings[listener(of: siteIndex)]!
             let hosts = site.hosts.isEmpty ? ["authgate-probe.invalid"] : site.hosts.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 }
             let probes = RuleSimplifier.probes(for: site)
+            var found: [CoverageFinding] = []
             for (hostIndex, host) in hosts.enumerated() {
                 let shownHost = site.hosts.isEmpty ? "(any host)" : site.hosts[hostIndex]
                 for path in probes {
                     let source = site.behaviour.outcome(host: host, path: path).reachingAuthServerNeedsNoAuth(plan.authProviders)
                     let output = OutputOutcome(routing: routing, emission: emission, host: host, path: path)
-                    // One finding per host and difference, listing every path it affects.
                     for var finding in compare(source: source, output: output, plan: plan, emission: emission, host: shownHost, path: path) {
                         finding.siteIndex = siteIndex
-                        // Differences that do not break the promise are summed up per host.
-                        let key = finding.isFailure
-                            ? "\(finding.host)\u{0}\(finding.kind)\u{0}\(finding.expected)\u{0}\(finding.actual)"
-                            : "\(finding.host)\u{0}\(finding.kind)"
-                        if let index = indexOf[key] {
-                            if !findings[index].paths.contains(path) { findings[index].paths.append(path) }
-                        } else {
-                            indexOf[key] = findings.count
-                            findings.append(finding)
-                        }
+                        found.append(finding)
                     }
                 }
+            }
+            return found
+        }
+        // One finding per host and difference, listing every path it affects.
+        var findings: [CoverageFinding] = []
+        var indexOf: [String: Int] = [:]
+        for finding in perSite.joined() {
+            let path = finding.paths[0]
+            // Differences that do not break the promise are summed up per host.
+            let key = finding.isFailure
+                ? "\(finding.host)\u{0}\(finding.kind)\u{0}\(finding.expected)\u{0}\(finding.actual)"
+                : "\(finding.host)\u{0}\(finding.kind)"
+            if let index = indexOf[key] {
+                if !findings[index].paths.contains(path) { findings[index].paths.append(path) }
+            } else {
+                indexOf[key] = findings.count
+                findings.append(finding)
             }
         }
         return findings

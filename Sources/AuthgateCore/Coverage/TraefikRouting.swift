@@ -23,8 +23,23 @@ public struct TraefikRouting: Sendable {
     /// request looks only at routes that can take it.
     private let routesByHost: [String: [Int]]
     private let broadRoutes: [Int]
-    /// Rules Traefik drops: (route, rule) whose ExtensionRef does not resolve.
-    private let dropped: Set<[Int]>
+    /// Every route's routers, worked out once: `winners` is asked for every probe of
+    /// every host, so it must not allocate.
+    private let routers: [[[Router]]]
+    private let hostPriorities: [Int]
+
+    /// One router: a match of a kept rule, with its path priority and its test.
+    private struct Router {
+        enum Test {
+            case exact(String)
+            case everything
+            /// PathPrefix with its trailing slash trimmed: the value itself, or below it.
+            case prefix(String, below: String)
+            case regex(String)
+        }
+        var pathPriority: Int
+        var test: Test
+    }
 
     /// `resolves(namespace, name)` tells whether a Middleware exists; by default all do.
     /// With a `listener`, only routes attached to it (or to every listener) take part,
@@ -34,17 +49,11 @@ public struct TraefikRouting: Sendable {
             allRoutes.filter { route in route.parentRefs.isEmpty || route.parentRefs.contains { $0.sectionName == nil || $0.sectionName == name } }
         } ?? allRoutes
         self.routes = routes
-        var dropped = Set<[Int]>()
-        for (routeIndex, route) in routes.enumerated() {
-            for (ruleIndex, rule) in route.rules.enumerated() {
-                for case .extensionRef(let name) in rule.filters where !resolves(route.namespace, name) {
-                    dropped.insert([routeIndex, ruleIndex])
-                }
-            }
-        }
-        self.dropped = dropped
         var byHost: [String: [Int]] = [:]
         var broad: [Int] = []
+        var patterns = Set<String>()
+        var routers: [[[Router]]] = []
+        var hostPriorities: [Int] = []
         for (index, route) in routes.enumerated() {
             if route.hostnames.isEmpty || route.hostnames.contains(where: { $0.hasPrefix("*.") }) {
                 broad.append(index)
@@ -52,16 +61,34 @@ public struct TraefikRouting: Sendable {
             for host in Set(route.hostnames) where !host.hasPrefix("*.") {
                 byHost[host, default: []].append(index)
             }
+            hostPriorities.append(route.hostnames.map(\.utf8.count).max() ?? 0)
+            routers.append(route.rules.map { rule in
+                // A rule whose Middleware does not exist gets no router.
+                for case .extensionRef(let name) in rule.filters where !resolves(route.namespace, name) {
+                    return []
+                }
+                return rule.matches.map { match in
+                    if match.kind == .regularExpression { patterns.insert(match.value) }
+                    return Router(pathPriority: Self.pathPriority(match), test: Self.test(match))
+                }
+            })
         }
         routesByHost = byHost
         broadRoutes = broad
-        var patterns = Set<String>()
-        for route in routes {
-            for rule in route.rules {
-                for match in rule.matches where match.kind == .regularExpression { patterns.insert(match.value) }
-            }
-        }
+        self.routers = routers
+        self.hostPriorities = hostPriorities
         regexes = RegexCache(patterns)
+    }
+
+    private static func test(_ match: PathMatch) -> Router.Test {
+        switch match.kind {
+        case .exact: return .exact(match.value)
+        case .pathPrefix:
+            if match.value == "/" { return .everything }
+            let trimmed = String(match.value.trimmingSuffix("/"))
+            return .prefix(trimmed, below: trimmed + "/")
+        case .regularExpression: return .regex(match.value)
+        }
     }
 
     /// The rules that win for a request: one normally, several when routers tie.
@@ -73,10 +100,11 @@ public struct TraefikRouting: Sendable {
         for routeIndex in candidates {
             let route = routes[routeIndex]
             guard Self.hostMatches(route.hostnames, host) else { continue }
-            let hostPriority = route.hostnames.map(\.utf8.count).max() ?? 0
-            for (ruleIndex, rule) in route.rules.enumerated() where !dropped.contains([routeIndex, ruleIndex]) {
-                for match in rule.matches where matches(match, path) {
-                    let priority = Self.pathPriority(match) + hostPriority + route.rules.count - ruleIndex
+            let hostPriority = hostPriorities[routeIndex]
+            let rules = routers[routeIndex]
+            for (ruleIndex, rule) in rules.enumerated() {
+                for router in rule where passes(router.test, path) {
+                    let priority = router.pathPriority + hostPriority + rules.count - ruleIndex
                     if priority > bestPriority {
                         bestPriority = priority
                         best = [Hit(route: routeIndex, rule: ruleIndex, priority: priority)]
@@ -87,6 +115,15 @@ public struct TraefikRouting: Sendable {
             }
         }
         return best
+    }
+
+    private func passes(_ test: Router.Test, _ path: String) -> Bool {
+        switch test {
+        case .exact(let value): return path == value
+        case .everything: return true
+        case .prefix(let value, let below): return path == value || path.hasPrefix(below)
+        case .regex(let pattern): return regexes.firstMatch(pattern, in: path)
+        }
     }
 
     public static func pathPriority(_ match: PathMatch) -> Int {

@@ -36,39 +36,65 @@ public indirect enum YAMLValue: Hashable, Sendable {
         return nil
     }
 
+    /// Tags shared by every node written: `Self.stringTag` alone builds a new `Constructor`
+    /// with all its tables each time, which was a twentieth of a large conversion.
+    /// Nothing mutates them after this point.
+    private nonisolated(unsafe) static let constructor = Constructor.default
+    private nonisolated(unsafe) static let stringTag = Tag(.str, .default, constructor)
+    private nonisolated(unsafe) static let intTag = Tag(.int, .default, constructor)
+    private nonisolated(unsafe) static let boolTag = Tag(.bool, .default, constructor)
+    private nonisolated(unsafe) static let sequenceTag = Tag(.seq, .default, constructor)
+    private nonisolated(unsafe) static let mappingTag = Tag(.map, .default, constructor)
+
     var node: Node {
         switch self {
         case .string(let text):
             // Multi-line text (an htpasswd list) reads best as a literal block.
-            if text.contains("\n") && !text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n") || $0.value == 0x7F }) && !text.hasPrefix(" ") {
-                return Node(text, Tag(.str), .literal)
+            if text.utf8.contains(UInt8(ascii: "\n")) && !text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n") || $0.value == 0x7F }) && !text.hasPrefix(" ") {
+                return Node(text, Self.stringTag, .literal)
             }
-            return Node(text, Tag(.str), Self.needsQuotes(text) ? .doubleQuoted : .plain)
+            return Node(text, Self.stringTag, Self.needsQuotes(text) ? .doubleQuoted : .plain)
         case .int(let number):
-            return Node(String(number), Tag(.int))
+            return Node(String(number), Self.intTag)
         case .bool(let flag):
-            return Node(flag ? "true" : "false", Tag(.bool))
+            return Node(flag ? "true" : "false", Self.boolTag)
         case .list(let items):
-            return Node(items.map(\.node), Tag(.seq))
+            return Node(items.map(\.node), Self.sequenceTag)
         case .map(let entries):
-            return Node(entries.map { (Node($0.key, Tag(.str), Self.needsQuotes($0.key) ? .doubleQuoted : .plain), $0.value.node) }, Tag(.map))
+            return Node(entries.map { (Node($0.key, Self.stringTag, Self.needsQuotes($0.key) ? .doubleQuoted : .plain), $0.value.node) }, Self.mappingTag)
         }
     }
 
     /// Plain scalars that YAML 1.1 or 1.2 readers would take for something other than
     /// a string (numbers, booleans, null, dates) or that start with syntax are quoted.
+    private static let specialWords: Set<String> = ["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", "nan", ".nan", ".inf", "-.inf"]
+
     static func needsQuotes(_ text: String) -> Bool {
-        if text.isEmpty { return true }
-        let lower = text.lowercased()
-        let special: Set<String> = ["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", "nan", ".nan", ".inf", "-.inf"]
-        if special.contains(lower) { return true }
-        if Double(text) != nil || Int(text) != nil { return true }
-        if text.first.map({ "0123456789+-.".contains($0) }) == true && text.allSatisfy({ $0.isNumber || "-:.+eE_xXoObB".contains($0) }) { return true }
-        if let first = text.first, "!&*?|>'\"%@`{}[],#:-".contains(first) { return true }
-        if text.contains(": ") || text.contains(" #") || text.hasSuffix(":") || text.hasSuffix(" ") || text.hasPrefix(" ") { return true }
-        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return true }
+        let bytes = text.utf8
+        guard let first = bytes.first, let last = bytes.last else { return true }
+        if bytes.count <= 5 && specialWords.contains(text.lowercased()) { return true }
+        let startsNumeric = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) || first == UInt8(ascii: "+") || first == UInt8(ascii: "-") || first == UInt8(ascii: ".")
+        if startsNumeric {
+            if Double(text) != nil || Int(text) != nil { return true }
+            if bytes.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || numberPunctuation.contains($0) }) { return true }
+        }
+        if indicators.contains(first) { return true }
+        if last == UInt8(ascii: ":") || last == UInt8(ascii: " ") || first == UInt8(ascii: " ") { return true }
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if byte < 0x20 || byte == 0x7F { return true }
+            if previous == UInt8(ascii: ":") && byte == UInt8(ascii: " ") { return true }
+            if previous == UInt8(ascii: " ") && byte == UInt8(ascii: "#") { return true }
+            previous = byte
+        }
         return false
     }
+
+    /// Characters that may follow a leading digit in what a YAML reader takes for a
+    /// number, date or time.
+    private static let numberPunctuation = Set("-:.+eE_xXoObB".utf8)
+    /// Characters that start YAML syntax when they begin a plain scalar.
+    private static let indicators = Set("!&*?|>'\"%@`{}[],#:-".utf8)
 }
 
 /// Writes objects as one multi-document YAML stream, each document started with `---`.

@@ -88,6 +88,17 @@ struct RuleBuilder {
         return [.extensionRef(middleware: chainName)]
     }
 
+    /// Takes the Middlewares another copy of this builder added, in the order it added
+    /// them, leaving out those this one has already.
+    mutating func absorb(_ other: RuleBuilder) {
+        for object in other.middlewareObjects {
+            let key = (object.namespace ?? "") + "/" + object.name
+            guard rewriteMiddlewares[key] == nil, let effect = other.rewriteMiddlewares[key] else { continue }
+            rewriteMiddlewares[key] = effect
+            middlewareObjects.append(object)
+        }
+    }
+
     private mutating func addMiddleware(_ name: String, _ effect: MiddlewareEffect, _ spec: YAMLValue) {
         guard rewriteMiddlewares[namespace + "/" + name] == nil else { return }
         rewriteMiddlewares[namespace + "/" + name] = effect
@@ -122,14 +133,32 @@ enum RuleSimplifier {
         // on another route's rule: Traefik and the Gateway API spec rank routes of
         // wildcard and exact hostnames differently) and with the broader routes that
         // compete for its requests.
-        func behaviour(_ candidate: [HTTPRouteRule]) -> [[RuleEffect]] {
+        // Effects are numbered once, so a behaviour is a flat list of numbers: the
+        // winners' effects for each probe in turn, each probe ended by -1.
+        var effectIDs: [RuleEffect: Int] = [:]
+        func id(_ rule: HTTPRouteRule) -> Int {
+            let effect = RuleEffect(rule)
+            if let known = effectIDs[effect] { return known }
+            effectIDs[effect] = effectIDs.count
+            return effectIDs.count - 1
+        }
+        let competitorIDs = competitors.map { $0.rules.map(id) }
+        func behaviour(_ candidate: [HTTPRouteRule]) -> [Int] {
             let own = HTTPRoute(name: "", namespace: "", parentRefs: [], hostnames: hosts, rules: candidate)
-            var result: [[RuleEffect]] = []
+            let ownIDs = candidate.map(id)
+            var result: [Int] = []
             for routes in competitors.isEmpty ? [[own]] : [[own], [own] + competitors] {
                 let routing = TraefikRouting(routes: routes)
                 for host in probeHosts {
                     for probe in probes {
-                        result.append(Set(routing.winners(host: host, path: probe).map { RuleEffect(routes[$0.route].rules[$0.rule]) }).sorted { "\($0)" < "\($1)" })
+                        let winners = routing.winners(host: host, path: probe)
+                        if winners.count == 1 {
+                            let hit = winners[0]
+                            result.append(hit.route == 0 ? ownIDs[hit.rule] : competitorIDs[hit.route - 1][hit.rule])
+                        } else {
+                            result += Set(winners.map { $0.route == 0 ? ownIDs[$0.rule] : competitorIDs[$0.route - 1][$0.rule] }).sorted()
+                        }
+                        result.append(-1)
                     }
                 }
             }

@@ -138,38 +138,66 @@ public struct TraefikEmitter: Sendable {
         if emission.findings.contains(where: \.isFailure) {
             let failingSites = Set(emission.findings.filter(\.isFailure).compactMap(\.siteIndex))
             let broadSites = plan.sites.indices.filter { plan.sites[$0].hosts.isEmpty || plan.sites[$0].hosts.contains { $0.hasPrefix("*.") } }
+            // The sites whose rules the repair may change (nil: any of them).
+            var changed: Set<Int>? = nil
             if failingSites.isDisjoint(with: broadSites) {
+                changed = failingSites
                 // Sites only compete with the broad ones: repair each where it fails,
-                // against its own routes and those of the broad sites that compete.
-                for siteIndex in failingSites.sorted() {
-                    let competitors = broadSites.filter { Self.competes(plan.sites[$0].hosts, with: plan.sites[siteIndex].hosts) }
-                    let local = { (siteRules: [[HTTPRouteRule]], builder: RuleBuilder) -> TraefikEmission in
+                // in a plan of its own holding it and the broad sites that compete, so
+                // a repair costs the same whether the file has ten sites or 20,000.
+                // The repairs are independent, so they run side by side, each with its
+                // own copy of the builder; the Middlewares they add are then gathered
+                // in site order (their names come from what they do, so two sites
+                // needing the same one share it).
+                let start = builder
+                let rulesBefore = siteRules
+                let repaired = failingSites.sorted().concurrentMap { siteIndex -> (rules: [HTTPRouteRule], builder: RuleBuilder) in
+                    let members = [siteIndex] + broadSites.filter { Self.competes(plan.sites[$0].hosts, with: plan.sites[siteIndex].hosts) }
+                    var local = plan
+                    local.sites = members.map { plan.sites[$0] }
+                    var localRules = members.map { rulesBefore[$0] }
+                    var localBuilder = start
+                    let assembleLocal = { (siteRules: [[HTTPRouteRule]], builder: RuleBuilder) -> TraefikEmission in
                         var names = Set<String>()
-                        var routes = self.routeObjects(for: plan.sites[siteIndex], rules: siteRules[siteIndex], names: &names)
-                        var routesOfSite = Array(repeating: [Int](), count: plan.sites.count)
-                        routesOfSite[siteIndex] = Array(routes.indices)
-                        for competitor in competitors { routes += self.routeObjects(for: plan.sites[competitor], rules: siteRules[competitor], names: &names) }
+                        var routes: [HTTPRoute] = []
+                        var routesOfSite: [[Int]] = []
+                        for (index, site) in local.sites.enumerated() {
+                            let built = self.routeObjects(for: site, rules: siteRules[index], names: &names)
+                            routesOfSite.append(index == 0 ? Array(routes.count..<(routes.count + built.count)) : [])
+                            routes += built
+                        }
                         var effects = baseEffects
                         for (key, effect) in builder.rewriteMiddlewares { effects[key] = effect }
                         return TraefikEmission(objects: [], routes: routes, middlewareEffects: effects, backendRefs: refs, outpostRefs: outpostRefs, routesOfSite: routesOfSite, defaultNamespace: self.options.namespace)
                     }
-                    CoverageRepair.repair(plan: plan, siteRules: &siteRules, builder: &builder, assemble: local, only: [siteIndex])
+                    CoverageRepair.repair(plan: local, siteRules: &localRules, builder: &localBuilder, assemble: assembleLocal, only: [0])
+                    return (localRules[0], localBuilder)
+                }
+                for (siteIndex, result) in zip(failingSites.sorted(), repaired) {
+                    siteRules[siteIndex] = result.rules
+                    builder.absorb(result.builder)
                 }
             } else {
                 CoverageRepair.repair(plan: plan, siteRules: &siteRules, builder: &builder, assemble: assemble)
             }
             // Compensations can make earlier rules redundant; drop those, unless that
-            // lets a path fail again.
+            // lets a path fail again. Only the changed sites need simplifying and
+            // checking again; the others keep what the first check found.
+            let firstFindings = emission.findings
+            let check = { (emission: TraefikEmission) -> [CoverageFinding] in
+                guard let changed, Self.hostsAreOwn(changed, in: plan) else { return CoverageCheck.run(plan: plan, emission: emission) }
+                return Self.merge(firstFindings.filter { !changed.contains($0.siteIndex ?? -1) }, CoverageCheck.run(plan: plan, emission: emission, sites: changed))
+            }
             var simpler = siteRules
-            simplify(plan, &simpler)
+            simplify(plan, &simpler, only: changed)
             var simplerEmission = assemble(simpler, builder)
-            simplerEmission.findings = CoverageCheck.run(plan: plan, emission: simplerEmission)
+            simplerEmission.findings = check(simplerEmission)
             let simplerFailing = simplerEmission.findings.filter(\.isFailure).reduce(0) { $0 + $1.paths.count }
             if simplerFailing == 0 {
                 return simplerEmission
             }
             emission = assemble(siteRules, builder)
-            emission.findings = CoverageCheck.run(plan: plan, emission: emission)
+            emission.findings = check(emission)
             let repairedFailing = emission.findings.filter(\.isFailure).reduce(0) { $0 + $1.paths.count }
             if simplerFailing <= repairedFailing { return simplerEmission }
         }
@@ -179,16 +207,26 @@ public struct TraefikEmitter: Sendable {
     /// Drops rules Traefik would not miss: for each site, a rule goes when every probe
     /// of the site's hosts is routed the same without it, counting the broader routes
     /// (wildcard and catch-all hosts) that compete for the same requests.
-    private func simplify(_ plan: MigrationPlan, _ siteRules: inout [[HTTPRouteRule]]) {
+    /// `only` limits it to those sites.
+    private func simplify(_ plan: MigrationPlan, _ siteRules: inout [[HTTPRouteRule]], only: Set<Int>? = nil) {
         let broad = plan.sites.indices.filter { index in plan.sites[index].hosts.isEmpty || plan.sites[index].hosts.contains { $0.hasPrefix("*.") } }
-        let order = broad + plan.sites.indices.filter { !broad.contains($0) }
-        for index in order {
+        let broadSet = Set(broad)
+        func simplified(_ index: Int, _ siteRules: [[HTTPRouteRule]]) -> [HTTPRouteRule] {
             let site = plan.sites[index]
             let competitors = broad.filter { $0 != index && Self.competes(plan.sites[$0].hosts, with: site.hosts) }.map { other in
                 HTTPRoute(name: "", namespace: options.namespace, parentRefs: [], hostnames: plan.sites[other].hosts, rules: siteRules[other])
             }
-            siteRules[index] = RuleSimplifier.simplify(
-                siteRules[index], hosts: site.hosts, competitors: competitors, probes: RuleSimplifier.probes(for: site))
+            return RuleSimplifier.simplify(siteRules[index], hosts: site.hosts, competitors: competitors, probes: RuleSimplifier.probes(for: site))
+        }
+        // Broad sites compete with each other: one after another. The others compete
+        // only with the broad ones, so they are simplified side by side.
+        for index in broad where only?.contains(index) ?? true {
+            siteRules[index] = simplified(index, siteRules)
+        }
+        let rest = plan.sites.indices.filter { !broadSet.contains($0) && only?.contains($0) ?? true }
+        let before = siteRules
+        for (index, rules) in zip(rest, rest.concurrentMap { simplified($0, before) }) {
+            siteRules[index] = rules
         }
     }
 
@@ -206,6 +244,37 @@ public struct TraefikEmitter: Sendable {
         plan.sites.contains { site in
             site.decisions.contains { $0.outcome.upstreams.contains(upstream) && !OutpostPath.covers($0.match) }
         }
+    }
+
+    /// Whether no other site serves a host of these sites: the coverage check sums
+    /// findings up per host, so only then are the findings of these sites their own.
+    static func hostsAreOwn(_ sites: Set<Int>, in plan: MigrationPlan) -> Bool {
+        var owner: [String: Bool] = [:]
+        for (index, site) in plan.sites.enumerated() {
+            let mine = sites.contains(index)
+            for host in site.hosts.isEmpty ? [""] : site.hosts {
+                if let known = owner[host], known != mine { return false }
+                owner[host] = mine
+            }
+        }
+        return true
+    }
+
+    /// Findings of two checks over disjoint sites, in site order as one check gives them.
+    static func merge(_ first: [CoverageFinding], _ second: [CoverageFinding]) -> [CoverageFinding] {
+        var merged: [CoverageFinding] = []
+        merged.reserveCapacity(first.count + second.count)
+        var a = first[...], b = second[...]
+        while let x = a.first, let y = b.first {
+            if (y.siteIndex ?? -1) < (x.siteIndex ?? -1) {
+                merged.append(y)
+                b = b.dropFirst()
+            } else {
+                merged.append(x)
+                a = a.dropFirst()
+            }
+        }
+        return merged + a + b
     }
 
     /// Whether a route for `broad` hostnames (wildcards, or none) can take requests
