@@ -30,6 +30,11 @@ struct PathPatternTests {
         #expect(CaddyPath.clean("//admin//x") == "/admin/x")
         #expect(CaddyPath.clean("/public/../admin/") == "/admin/")
         #expect(CaddyPath.clean("/./a") == "/a")
+        // Paths already clean come back unchanged (the fast path), others do not.
+        for (path, cleaned) in [("/", "/"), ("/a", "/a"), ("/a/", "/a/"), ("/a/b.c", "/a/b.c"), ("/a/.well-known", "/a/.well-known"),
+                                ("/a//", "/a/"), ("/a/.", "/a"), ("/a/..", "/"), ("a/b", "/a/b"), ("", "/"), ("/..", "/")] {
+            #expect(CaddyPath.clean(path) == cleaned, "\(path)")
+        }
     }
 }
 

@@ -66,7 +66,8 @@ indirect enum CaddyCondition: Sendable {
     func holds(host: String, path: String) -> Bool {
         switch self {
         case .path(let patterns, _):
-            let cleaned = CaddyPath.clean(path.lowercased())
+            let lower = path.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") || $0 >= 0x80 } ? path.lowercased() : path
+            let cleaned = CaddyPath.clean(lower)
             return patterns.contains { $0.matches(cleaned) }
         case .host(let hosts):
             return hosts.contains { HostName.matches(pattern: $0, host: host) }
@@ -122,10 +123,23 @@ enum HostName {
 }
 
 enum CaddyPath {
+    /// Whether cleaning leaves the path as it is: it starts with `/` and has no empty,
+    /// `.` or `..` segment (most probes are like that, and cleaning allocates).
+    static func isClean(_ path: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in path.utf8 {
+            if previous == UInt8(ascii: "/") && (byte == UInt8(ascii: "/") || byte == UInt8(ascii: ".")) { return false }
+            if previous == 0 && byte != UInt8(ascii: "/") { return false }
+            previous = byte
+        }
+        return previous != 0
+    }
+
     /// Caddy cleans the request path before matching: doubled slashes merged, `.` and
     /// `..` resolved, a trailing slash kept.
     static func clean(_ path: String) -> String {
         if path.isEmpty { return "/" }
+        if isClean(path) { return path }
         var parts: [Substring] = []
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
             if part == "." { continue }
