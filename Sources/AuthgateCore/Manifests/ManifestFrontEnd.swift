@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Reads Kubernetes YAML: every document of a stream, with positions; `kind: List`
@@ -93,8 +94,17 @@ public struct ManifestFrontEnd: Sendable {
         case .duplicatedKeysInMapping(let duplicates, let context):
             let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
             return DiagnosticError("duplicate key \(keys) in a mapping", at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column))
-        case .reader(let problem, _, _, _):
-            return DiagnosticError("invalid YAML input: \(problem)", at: SourceLocation(file: file, line: 1, column: 1))
+        case .reader(let problem, let offset, let value, let yaml):
+            // libyaml gives the byte offset of the bad character; say where it is.
+            var line = 1, column = 1
+            if let offset {
+                let bytes = Array(yaml.utf8.prefix(offset))
+                let lineStart = (bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
+                line += bytes.count { $0 == UInt8(ascii: "\n") }
+                column += String(decoding: bytes[lineStart...], as: UTF8.self).unicodeScalars.count
+            }
+            let shown = value >= 0 ? String(format: " (U+%04X)", value) : ""
+            return DiagnosticError("invalid YAML input: \(problem)\(shown)", at: SourceLocation(file: file, line: line, column: column))
         default:
             return DiagnosticError("invalid YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
         }
