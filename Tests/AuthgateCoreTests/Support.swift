@@ -89,3 +89,22 @@ func runAuthgate(_ arguments: [String], stdin: String = "", directory: URL? = ni
     process.waitUntilExit()
     return CommandRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
 }
+
+/// Compares `actual` with the recording at `path` (relative to the package) and shows a
+/// unified diff when they differ. With `AUTHGATE_RECORD=1` it records instead and fails,
+/// so a recording run is never mistaken for a passing one.
+func expectRecorded(_ actual: String, _ path: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+    let file = packageRoot.appendingPathComponent(path)
+    if ProcessInfo.processInfo.environment["AUTHGATE_RECORD"] == "1" {
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try actual.write(to: file, atomically: true, encoding: .utf8)
+        Issue.record("recorded \(path); run the tests again without AUTHGATE_RECORD", sourceLocation: sourceLocation)
+        return
+    }
+    guard let expected = try? String(contentsOf: file, encoding: .utf8) else {
+        Issue.record("\(path) is missing; record it with AUTHGATE_RECORD=1", sourceLocation: sourceLocation)
+        return
+    }
+    let diff = UnifiedDiff.render(old: expected, new: actual, oldName: path, newName: "actual")
+    #expect(diff.isEmpty, "output differs from \(path) (AUTHGATE_RECORD=1 re-records):\n\(diff)", sourceLocation: sourceLocation)
+}
