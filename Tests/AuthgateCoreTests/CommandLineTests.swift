@@ -113,3 +113,40 @@ struct CommandLineTests {
         #expect(run.stderr.hasPrefix("<stdin>:2:2: warning: no files match the import pattern 'nothing-here/*.caddy'"))
     }
 }
+
+/// Work grows linearly with the input: a file eight times larger may take at most
+/// two and a half times the linear time (a quadratic step would take 64 times as long). Each
+/// site here needs a case repair, the most work a site can cause.
+struct ScaleTests {
+    static func caddyfile(sites: Int) -> String {
+        var text = "(sso) {\n\tforward_auth authentik.lan:9000 {\n\t\turi /outpost.goauthentik.io/auth/caddy\n\t}\n}\n"
+        for index in 0..<sites {
+            text += "app\(index).example.com {\n\thandle /api/* {\n\t\treverse_proxy api\(index):80\n\t}\n\thandle {\n\t\timport sso\n\t\treverse_proxy app\(index):80\n\t}\n}\n"
+        }
+        return text
+    }
+
+    func timedConversion(sites: Int) throws -> Duration {
+        let clock = ContinuousClock()
+        var run: CommandRun?
+        let elapsed = try clock.measure {
+            run = try runAuthgate(["convert", "-", "--namespace", "apps"], stdin: Self.caddyfile(sites: sites))
+        }
+        let done = try #require(run)
+        #expect(done.status == 0, "\(done.stderr.suffix(500))")
+        #expect(done.stdout.components(separatedBy: "\nkind: HTTPRoute\n").count - 1 == sites)
+        // Every site gets a note, so a large run's stderr is far larger than a pipe's
+        // buffer (the run must not block on it).
+        if sites >= 1_000 { #expect(done.stderr.utf8.count > 65_536) }
+        return elapsed
+    }
+
+    @Test func eightTimesTheSitesTakesAboutEightTimesAsLong() throws {
+        // Other tests run alongside; the bound leaves room for that (linear is 8,
+        // quadratic 64).
+        let small = min(try timedConversion(sites: 300), try timedConversion(sites: 300))
+        let large = try timedConversion(sites: 2_400)
+        #expect(large < small * 20, "300 sites took \(small), 2,400 took \(large)")
+        print("scale: 300 sites \(small), 2,400 sites \(large)")
+    }
+}

@@ -82,10 +82,19 @@ func runAuthgate(_ arguments: [String], stdin: String = "", directory: URL? = ni
     process.standardOutput = output
     process.standardError = errors
     try process.run()
+    // stderr is drained on its own thread: a run with many warnings would otherwise
+    // fill its pipe and block while this one waits for stdout to end.
+    let stderrReader = errors.fileHandleForReading
+    nonisolated(unsafe) var stderr = Data()
+    let drained = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+        stderr = stderrReader.readDataToEndOfFile()
+        drained.signal()
+    }
     input.fileHandleForWriting.write(Data(stdin.utf8))
     try input.fileHandleForWriting.close()
     let stdout = output.fileHandleForReading.readDataToEndOfFile()
-    let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+    drained.wait()
     process.waitUntilExit()
     return CommandRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
 }
