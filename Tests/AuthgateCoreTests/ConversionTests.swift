@@ -512,3 +512,26 @@ struct YAMLQuotingTests {
         #expect(data?["d"]?.string == "x\ny\n")
     }
 }
+
+/// The coverage check probes a RegularExpression path with a string it matches, so the
+/// paths it guards are tested; a sample that would not match is never offered.
+struct RegexSampleTests {
+    @Test(arguments: [
+        ("^/api/v[0-9]+/", "/api/v0/"),
+        ("(?i)^/admin(/|$)", "/admin/"),
+        ("^/(users|groups)/[^/]+$", "/users/x"),
+        ("^/a|^/b", "/a"),
+        ("^/x/[|]y", "/x/|y"),
+        ("^/(?:a(b|c))+z", "/abz"),
+        ("^/\\d{3}-\\w", "/000-a"),
+        ("^/[\\]a]q", "/]q"),
+    ])
+    func aSampleIsAStringThePatternMatches(_ pattern: String, _ expected: String) {
+        #expect(RegexSample.generate(pattern) == expected)
+    }
+
+    @Test(arguments: ["^/(?=x)", "^/a**", "^/(unclosed", "^/[unclosed", "^/(?P<n>x)"])
+    func patternsItCannotFollowGiveNoSample(_ pattern: String) {
+        #expect(RegexSample.generate(pattern) == nil)
+    }
+}

@@ -89,33 +89,45 @@ enum RegexSample {
 
     private static func topLevelAlternatives(_ characters: [Character]) -> [[Character]] {
         var parts: [[Character]] = [[]]
+        walk(characters, from: 0) { _, character, depth, structural in
+            if structural && character == "|" && depth == 0 {
+                parts.append([])
+            } else {
+                parts[parts.count - 1].append(character)
+            }
+            return true
+        }
+        return parts
+    }
+
+    /// Visits every character from `start` with the group depth after it, marking as
+    /// structural those outside escapes and character classes; `visit` returns false
+    /// to stop.
+    private static func walk(_ characters: [Character], from start: Int, _ visit: (_ index: Int, _ character: Character, _ depth: Int, _ structural: Bool) -> Bool) {
         var depth = 0
-        var index = 0
-        var inClass = false
+        var index = start
         while index < characters.count {
             let character = characters[index]
-            if character == "\\" && index + 1 < characters.count {
-                parts[parts.count - 1] += [character, characters[index + 1]]
+            if character == "\\" {
+                guard visit(index, character, depth, false) else { return }
+                if index + 1 < characters.count {
+                    guard visit(index + 1, characters[index + 1], depth, false) else { return }
+                }
                 index += 2
                 continue
             }
-            if inClass {
-                if character == "]" { inClass = false }
-            } else if character == "[" {
-                inClass = true
-            } else if character == "(" {
-                depth += 1
-            } else if character == ")" {
-                depth -= 1
-            } else if character == "|" && depth == 0 {
-                parts.append([])
-                index += 1
+            if character == "[" {
+                let end = classEnd(characters, from: index) ?? characters.count - 1
+                for inside in index...end {
+                    guard visit(inside, characters[inside], depth, false) else { return }
+                }
+                index = end + 1
                 continue
             }
-            parts[parts.count - 1].append(character)
+            if character == "(" { depth += 1 } else if character == ")" { depth -= 1 }
+            guard visit(index, character, depth, true) else { return }
             index += 1
         }
-        return parts
     }
 
     private static func classEnd(_ characters: [Character], from start: Int) -> Int? {
@@ -131,24 +143,12 @@ enum RegexSample {
     }
 
     private static func groupEnd(_ characters: [Character], from start: Int) -> Int? {
-        var depth = 0
-        var index = start
-        var inClass = false
-        while index < characters.count {
-            let character = characters[index]
-            if character == "\\" { index += 2; continue }
-            if inClass {
-                if character == "]" { inClass = false }
-            } else if character == "[" {
-                inClass = true
-            } else if character == "(" {
-                depth += 1
-            } else if character == ")" {
-                depth -= 1
-                if depth == 0 { return index }
-            }
-            index += 1
+        var end: Int?
+        walk(characters, from: start) { index, character, depth, structural in
+            guard structural && character == ")" && depth == 0 else { return true }
+            end = index
+            return false
         }
-        return nil
+        return end
     }
 }
