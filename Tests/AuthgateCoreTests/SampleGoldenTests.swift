@@ -36,25 +36,9 @@ struct SampleGoldenTests {
             .split(whereSeparator: \.isWhitespace).map(String.init) ?? []
         let input = try #require(Self.input(of: name))
         let run = try runAuthgate(["convert", input] + arguments, directory: packageRoot)
-        let status = "exit \(run.status)\n"
-        let expectations: [(file: String, actual: String)] = [
-            ("expected.yaml", run.stdout), ("expected-stderr.txt", run.stderr), ("expected-exit.txt", status),
-        ]
-        if ProcessInfo.processInfo.environment["AUTHGATE_RECORD"] == "1" {
-            for (file, actual) in expectations {
-                try actual.write(to: folder.appendingPathComponent(file), atomically: true, encoding: .utf8)
-            }
-            Issue.record("recorded Samples/\(name); run the tests again without AUTHGATE_RECORD")
-            return
-        }
-        for (file, actual) in expectations {
-            guard let expected = try? String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8) else {
-                Issue.record("Samples/\(name)/\(file) is missing; record it with AUTHGATE_RECORD=1")
-                continue
-            }
-            let diff = UnifiedDiff.render(old: expected, new: actual, oldName: "Samples/\(name)/\(file)", newName: "actual")
-            #expect(diff.isEmpty, "output differs from Samples/\(name)/\(file) (AUTHGATE_RECORD=1 re-records):\n\(diff)")
-        }
+        try expectRecorded(run.stdout, "Samples/\(name)/expected.yaml")
+        try expectRecorded(run.stderr, "Samples/\(name)/expected-stderr.txt")
+        try expectRecorded("exit \(run.status)\n", "Samples/\(name)/expected-exit.txt")
         let again = try runAuthgate(["convert", input] + arguments, directory: packageRoot)
         #expect(again.stdout == run.stdout, "the same input must give byte-identical output")
     }
