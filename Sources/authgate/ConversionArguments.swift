@@ -46,7 +46,7 @@ struct ConversionArguments: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Map a Traefik entry point (router.entrypoints) to a Gateway listener name; repeatable. Entry points not listed keep their name (the Traefik Helm chart names its listeners web and websecure, like its entry points).", valueName: "ENTRYPOINT=LISTENER"))
     var entrypoint: [String] = []
 
-    @Option(name: .long, help: "Refuse input files larger than this many bytes.")
+    @Option(name: .long, help: ArgumentHelp("Refuse input files larger than this many bytes (67108864 is 64 MiB).", valueName: "BYTES"))
     var maxInputBytes: Int = 64 << 20
 
     func validate() throws {

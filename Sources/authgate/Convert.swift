@@ -4,7 +4,7 @@ import Foundation
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Convert a Caddyfile to Gateway API and Traefik objects that keep every protected path protected (YAML on stdout, diagnostics on stderr).",
+        abstract: "Convert a Caddyfile or Ingress manifests to Gateway API and Traefik objects that keep every protected path protected (YAML on stdout, diagnostics on stderr).",
         discussion: """
             INPUT is a Caddyfile, a YAML file (multi-document, or a `kind: List` as \
             `kubectl get ingress,middleware,service -A -o yaml` prints it), a directory of \
