@@ -44,6 +44,11 @@ struct CommandLineTests {
         #expect(run.stdout.components(separatedBy: "tok-123-secret").count == 2)
         #expect(!run.stderr.contains("tok-123"))
         #expect(!run.stderr.contains("REPLACE-ME"))
+        for format in ["text", "markdown", "json"] {
+            let report = try runAuthgate(["report", "Samples/basic/Caddyfile", "--format", format, "--authentik-token-file", folder.appendingPathComponent("token").path], directory: packageRoot)
+            #expect(report.status == 0)
+            #expect(!report.stdout.contains("tok-123") && !report.stderr.contains("tok-123"), "the \(format) report shows the token")
+        }
     }
 
     @Test(arguments: [
