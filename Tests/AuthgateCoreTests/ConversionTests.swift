@@ -535,3 +535,73 @@ struct RegexSampleTests {
         #expect(RegexSample.generate(pattern) == nil)
     }
 }
+
+/// The auth server is asked about the path the source asked it about: Traefik 3.7.15
+/// runs a rule's filters in the order written, so rewrites that ran before the auth in
+/// the source come before it in the rule (an Authelia policy may depend on the path).
+struct AuthAndRewriteOrderTests {
+    static func filters(_ result: Conversion.Result?, host: String, path: String) -> [String] {
+        guard let emission = result?.emission,
+              let hit = TraefikRouting(routes: emission.routes).winners(host: host, path: path).first else { return [] }
+        return emission.routes[hit.route].rules[hit.rule].filters.map { filter in
+            switch filter {
+            case .extensionRef(let name): name
+            case .replacePrefixMatch: "ReplacePrefixMatch"
+            case .replaceFullPath: "ReplaceFullPath"
+            default: "other"
+            }
+        }
+    }
+
+    @Test func authInsideHandlePathRunsAfterTheStrip() throws {
+        let (result, diagnostics) = try convert("""
+            a.example.com {
+            \thandle_path /app/* {
+            \t\tforward_auth authelia:9091 {
+            \t\t\turi /api/authz/forward-auth
+            \t\t}
+            \t\treverse_proxy app:80
+            \t}
+            }
+            """)
+        #expect(!diagnostics.hasErrors, "\(diagnostics.all)")
+        let order = Self.filters(result, host: "a.example.com", path: "/app/x")
+        #expect(order.count == 2 && order.last == "authelia-forward-auth" && order.first != "authelia-forward-auth", "\(order)")
+    }
+
+    @Test func siteLevelAuthRunsBeforeTheStrip() throws {
+        let (result, diagnostics) = try convert("""
+            a.example.com {
+            \tforward_auth authelia:9091 {
+            \t\turi /api/authz/forward-auth
+            \t}
+            \thandle_path /app/* {
+            \t\treverse_proxy app:80
+            \t}
+            }
+            """)
+        #expect(!diagnostics.hasErrors, "\(diagnostics.all)")
+        let order = Self.filters(result, host: "a.example.com", path: "/app/x")
+        #expect(order.count == 2 && order.first == "authelia-forward-auth", "\(order)")
+    }
+
+    @Test func aTraefikChainKeepsItsOrder() throws {
+        let yaml = """
+            ---
+            apiVersion: traefik.io/v1alpha1
+            kind: Middleware
+            metadata: {name: strip, namespace: apps}
+            spec: {stripPrefix: {prefixes: [/app]}}
+            ---
+            apiVersion: traefik.io/v1alpha1
+            kind: Middleware
+            metadata: {name: strip-then-auth, namespace: apps}
+            spec: {chain: {middlewares: [{name: strip}, {name: sso}]}}
+
+            """ + forwardAuthMiddleware + ingress("x", path: "/app", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "apps-strip-then-auth@kubernetescrd"])
+        let (result, diagnostics) = convertManifests(yaml)
+        #expect(!diagnostics.hasErrors, "\(diagnostics.all)")
+        let order = Self.filters(result, host: "a.example.com", path: "/app/x")
+        #expect(order.count == 2 && order.last == "sso" && order.first != "sso", "\(order)")
+    }
+}

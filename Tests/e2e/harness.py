@@ -17,12 +17,14 @@ expectations (SAMPLE_DIR/expectations.yaml), then:
 4. sends each expectation's request without a session and with one, and checks: a
    protected path never reaches its backend without a session and reaches it, with the
    auth response headers, with one; a public path reaches its backend without auth;
-   rewrites, redirects and answers without a backend are what the source did.
+   rewrites, redirects and answers without a backend are what the source did; with
+   `authSees`, the path the auth server was asked about (X-Forwarded-Uri).
 
 With --caddy, the same requests also go to real Caddy running the sample's own
 Caddyfile (adapted to JSON by `caddy adapt`, its upstreams pointed at the same stubs,
 plain HTTP on loopback, no admin endpoint), and each request's outcome must be the same
-in both: which backend answered, whether auth ran, the status class, the auth headers
+in both: which backend answered, whether auth ran and the path it was asked about, the
+status class, the auth headers
 the backend received, the path it received, the redirect target. Differences a check
 declares (`caddyDiffers: why`) are printed, not failed; requests for Authentik's own
 paths do not compare whether auth ran (Caddy asks the outpost, which lets its own paths
@@ -322,6 +324,7 @@ class Harness:
         host, path = check["host"], check["path"]
         where = f"{host}{path}"
         before = self.auth_calls()
+        marks = [len(stub.auth_calls) for stub in self.auth_stubs]
         status, headers, body = self.request(host, path, session=False)
         backend = body.get("backend")
         if "redirect" in check:
@@ -371,6 +374,11 @@ class Harness:
                 self.fail(f"{where}: expected the backend to get {name}: {value}, it got {got}")
         if "upstreamPath" in check and body.get("path") != check["upstreamPath"]:
             self.fail(f"{where}: expected the backend to get {check['upstreamPath']}, it got {body.get('path')}")
+        if "authSees" in check:
+            calls = [call for stub, mark in zip(self.auth_stubs, marks) for call in stub.auth_calls[mark:]]
+            seen = sorted({next((v for k, v in headers.items() if k.lower() == "x-forwarded-uri"), None) for _, headers in calls}, key=str)
+            if seen != [check["authSees"]]:
+                self.fail(f"{where}: expected the auth server to be asked about {check['authSees']}, it was asked about {seen}")
 
     # -- the differential against real Caddy ---------------------------------------------
 
@@ -485,9 +493,12 @@ class Harness:
         finally:
             self.listener_port = saved
         auth_ran = any(len(stub.auth_calls) > count for stub, count in zip(self.auth_stubs, counts))
+        # The path the auth server was asked about (an Authelia policy may depend on it).
+        calls = [call for stub, count in zip(self.auth_stubs, counts) for call in stub.auth_calls[count:]]
+        auth_saw = next((v for k, v in calls[0][1].items() if k.lower() == "x-forwarded-uri"), None) if calls else None
         wanted = {h.lower() for stub in self.auth_stubs for h in stub.response_headers}
         received = sorted(h for h in (k.lower() for k in body.get("headers", {})) if h in wanted)
-        return {"backend": body.get("backend"), "auth ran": auth_ran, "status": status_class, "auth headers": received,
+        return {"backend": body.get("backend"), "auth ran": auth_ran, "auth saw": auth_saw, "status": status_class, "auth headers": received,
                 "path": body.get("path") if body.get("backend") else None,
                 "location": headers.get("Location") if 300 <= status < 400 else None}
 
@@ -543,8 +554,9 @@ class Harness:
                     theirs = self.observe(port, check["host"], check["path"], session)
                     ours = self.observe(self.listener_port, check["host"], check["path"], session)
                     if check["path"].lower().startswith("/outpost.goauthentik.io"):
-                        theirs.pop("auth ran")
-                        ours.pop("auth ran")
+                        for key in ("auth ran", "auth saw"):
+                            theirs.pop(key)
+                            ours.pop(key)
                     if theirs != ours:
                         where = f"{check['host']}{check['path']} {'with' if session else 'without'} a session"
                         detail = "; ".join(f"{key}: Caddy {theirs[key]!r}, Traefik {ours[key]!r}" for key in theirs if theirs[key] != ours[key])

@@ -181,8 +181,7 @@ struct CaddyProgram: SourceBehaviour {
             for handler in route.handlers {
                 switch handler {
                 case .forwardAuth(let provider, let location):
-                    state.outcome.auth.append(provider)
-                    state.outcome.provenance.auth.append(location)
+                    state.outcome.addAuth(provider, at: location)
                 case .rewrite(let rewrite, _):
                     state.outcome.rewrites.append(rewrite)
                     state.path = rewrite.apply(to: state.path)

@@ -83,8 +83,7 @@ public struct IngressImporter: Sendable {
             }
         case .nginx:
             if let provider = NginxAuthAnnotations.provider(for: ingress, diagnostics: &diagnostics) {
-                base.auth.append(register(provider, in: &middlewares.providers))
-                base.provenance.auth.append(provider.location ?? ingress.location)
+                base.addAuth(register(provider, in: &middlewares.providers), at: provider.location ?? ingress.location)
             }
         }
         for entry in ingress.tls {

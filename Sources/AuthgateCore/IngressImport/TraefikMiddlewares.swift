@@ -75,13 +75,11 @@ struct TraefikMiddlewares {
                 outcome.passthrough.append(copied)
                 return
             }
-            outcome.auth.append(register(provider))
-            outcome.provenance.auth.append(location)
+            outcome.addAuth(register(provider), at: location)
         case "basicAuth", "digestAuth":
             var provider = AuthProvider(kind: .basicAuth, upstream: nil, endpoint: "", location: middleware.location)
             provider.copied = copied
-            outcome.auth.append(register(provider))
-            outcome.provenance.auth.append(location)
+            outcome.addAuth(register(provider), at: location)
         case "chain":
             for entry in settings["middlewares"]?.sequence ?? [] {
                 guard let name = entry["name"]?.string else { continue }

@@ -106,6 +106,10 @@ public struct RequestOutcome: Sendable, Hashable {
     public var auth: [Int]
     /// Path changes before the request reaches the terminal, in order.
     public var rewrites: [PathRewrite]
+    /// How many of `rewrites` ran before the first auth: the auth server sees the path
+    /// they made (Caddy's `handle_path` strips before a `forward_auth` inside it; a
+    /// site-level `forward_auth` runs before the strip).
+    public var rewritesBeforeAuth = 0
     /// Request header changes (`request_header`, `header_up`).
     public var requestHeaders: HeaderChanges
     /// Set when, on a plain-HTTP entry point, the source redirected this request to
@@ -129,6 +133,13 @@ public struct RequestOutcome: Sendable, Hashable {
     }
 
     public var isProtected: Bool { !auth.isEmpty }
+
+    /// Passes the request through an auth provider, after the rewrites so far.
+    public mutating func addAuth(_ provider: Int, at location: SourceLocation?) {
+        if auth.isEmpty { rewritesBeforeAuth = rewrites.count }
+        auth.append(provider)
+        if let location { provenance.auth.append(location) }
+    }
 
     /// The upstreams the request reaches, if it reaches any.
     public var upstreams: [Upstream] {

@@ -18,11 +18,22 @@ struct RuleBuilder {
         self.namespace = namespace
         let match = forcedMatch ?? GatewayPathMatch.match(for: decision.match)
         let outcome = decision.outcome
-        var filters: [HTTPRouteFilter] = []
+        // Traefik 3.7.15 runs a rule's filters in the order written (checked through
+        // its API), so the auth server sees the path as the source's did: rewrites that
+        // ran before the auth come before it.
+        let before = outcome.auth.isEmpty ? outcome.rewrites.count : min(outcome.rewritesBeforeAuth, outcome.rewrites.count)
+        var filters = rewriteFilters(Array(outcome.rewrites[..<before]), match: match, pattern: decision.match)
         for provider in outcome.auth {
             if let name = middlewareName[provider] { filters.append(.extensionRef(middleware: name)) }
         }
-        filters += rewriteFilters(outcome.rewrites, match: match, pattern: decision.match)
+        if before == 0 {
+            filters += rewriteFilters(outcome.rewrites, match: match, pattern: decision.match)
+        } else if before < outcome.rewrites.count {
+            // The rest apply to a path already rewritten: not relative to the match.
+            var rewritten = decision.match
+            if case .exact(let path) = rewritten { rewritten = .exact(outcome.rewrites[..<before].reduce(path) { $1.apply(to: $0) }) }
+            filters += rewriteFilters(Array(outcome.rewrites[before...]), match: match, pattern: rewritten, relativeToMatch: false)
+        }
         filters += outcome.passthrough.map { .extensionRef(middleware: $0.name) }
         if !outcome.requestHeaders.isEmpty { filters.append(.requestHeaderModifier(outcome.requestHeaders)) }
         if !outcome.responseHeaders.isEmpty { filters.append(.responseHeaderModifier(outcome.responseHeaders)) }
@@ -44,13 +55,13 @@ struct RuleBuilder {
     /// PathPrefix (`ReplacePrefixMatch`), a fixed path (`ReplaceFullPath`), any rewrite
     /// of an exact path. Otherwise Traefik's stripPrefix / addPrefix / replacePath
     /// Middlewares, chained in order when there are several.
-    private mutating func rewriteFilters(_ rewrites: [PathRewrite], match: PathMatch, pattern: PathPattern) -> [HTTPRouteFilter] {
+    private mutating func rewriteFilters(_ rewrites: [PathRewrite], match: PathMatch, pattern: PathPattern, relativeToMatch: Bool = true) -> [HTTPRouteFilter] {
         guard !rewrites.isEmpty else { return [] }
         if case .exact(let path) = pattern {
             let result = rewrites.reduce(path) { $1.apply(to: $0) }
             return result == path ? [] : [.replaceFullPath(result)]
         }
-        if rewrites.count == 1, case .stripPrefix(let prefix) = rewrites[0], match.kind == .pathPrefix,
+        if relativeToMatch, rewrites.count == 1, case .stripPrefix(let prefix) = rewrites[0], match.kind == .pathPrefix,
             match.value.trimmingSuffix("/").lowercased() == prefix.lowercased() {
             return [.replacePrefixMatch("/")]
         }
