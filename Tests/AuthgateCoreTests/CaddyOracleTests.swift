@@ -316,6 +316,14 @@ struct CaddyJSONRouter {
                 let patterns = value as? [String] ?? []
                 let cleaned = CaddyPath.clean(path.lowercased())
                 if !patterns.contains(where: { PathPattern.caddy($0.lowercased()).matches(cleaned) }) { return false }
+            case "path_regexp":
+                // Caddy matches the cleaned path case-sensitively (Go's RE2); ICU's
+                // engine stands in for it here, independent of authgate's own.
+                let pattern = (value as? [String: Any])?["pattern"] as? String ?? ""
+                let cleaned = CaddyPath.clean(path)
+                guard let regex = try? NSRegularExpression(pattern: pattern),
+                      regex.firstMatch(in: cleaned, range: NSRange(cleaned.startIndex..., in: cleaned)) != nil
+                else { return false }
             case "not":
                 let inner = value as? [[String: Any]] ?? []
                 if inner.contains(where: { matches($0, host: host, path: path) }) { return false }

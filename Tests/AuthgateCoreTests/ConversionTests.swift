@@ -605,3 +605,82 @@ struct AuthAndRewriteOrderTests {
         #expect(order.count == 2 && order.last == "sso" && order.first != "sso", "\(order)")
     }
 }
+
+/// `path_regexp`: a case-sensitive, unanchored Go regexp on the cleaned path, which a
+/// Gateway RegularExpression is in Traefik too.
+struct PathRegexpTests {
+    static let sso = "(sso) {\n\tforward_auth authelia:9091 {\n\t\turi /api/authz/forward-auth\n\t}\n}\n"
+
+    @Test func aPathRegexpBecomesARegularExpressionAndStaysCaseSensitive() throws {
+        let (result, diagnostics) = try convert(Self.sso + """
+            a.example.com {
+            \t@versioned path_regexp ^/api/v[0-9]+/
+            \thandle @versioned {
+            \t\treverse_proxy api:80
+            \t}
+            \thandle {
+            \t\timport sso
+            \t\treverse_proxy app:80
+            \t}
+            }
+            """)
+        #expect(diagnostics.warnings.isEmpty, "\(diagnostics.all)")
+        #expect(result?.failures.isEmpty == true)
+        #expect(result?.yaml.contains("type: RegularExpression\n        value: ^/api/v[0-9]+/\n") == true)
+        #expect(routed(result, host: "a.example.com", path: "/api/v2/x") == ("default/api:80", false))
+        #expect(routed(result, host: "a.example.com", path: "/API/V2/x") == ("default/app:80", true))
+        #expect(routed(result, host: "a.example.com", path: "/api/vx/") == ("default/app:80", true))
+    }
+
+    /// `/api/v2/app.js` matches both: Caddy takes the protected handle written first,
+    /// Traefik would take the longer public expression. The check probes the end-matching
+    /// samples below each start, finds it, and the repair outranks the static rule.
+    @Test func aPathBothExpressionsMatchKeepsTheAuthCaddyGaveIt() throws {
+        let (result, diagnostics) = try convert(Self.sso + """
+            a.example.com {
+            \t@versioned path_regexp ^/api/v[0-9]+/
+            \thandle @versioned {
+            \t\timport sso
+            \t\treverse_proxy api:80
+            \t}
+            \t@static path_regexp \\.(css|js|png)$
+            \thandle @static {
+            \t\treverse_proxy static:80
+            \t}
+            \thandle {
+            \t\treverse_proxy app:80
+            \t}
+            }
+            """)
+        #expect(!diagnostics.hasErrors, "\(diagnostics.all)")
+        #expect(result?.failures.isEmpty == true)
+        #expect(routed(result, host: "a.example.com", path: "/api/v2/app.js") == ("default/api:80", true))
+        #expect(routed(result, host: "a.example.com", path: "/assets/app.js") == ("default/static:80", false))
+    }
+
+    /// The same crossing with Caddy's own suffix patterns: a matcher with two paths has
+    /// no single length, so Caddy sorts `handle /admin/*` first; `*.thumbnail.jpg`
+    /// written as a RegularExpression is longer than `/admin/`, so Traefik would rank it
+    /// first.
+    @Test func aSuffixPatternCrossingAProtectedPrefixIsProbed() throws {
+        let (result, diagnostics) = try convert(Self.sso + """
+            a.example.com {
+            \thandle /admin/* {
+            \t\timport sso
+            \t\treverse_proxy admin:80
+            \t}
+            \t@thumbs path *.thumbnail.jpg *.thumbnail.png
+            \thandle @thumbs {
+            \t\treverse_proxy thumbs:80
+            \t}
+            \thandle {
+            \t\treverse_proxy app:80
+            \t}
+            }
+            """)
+        #expect(!diagnostics.hasErrors, "\(diagnostics.all)")
+        #expect(result?.failures.isEmpty == true)
+        #expect(routed(result, host: "a.example.com", path: "/admin/x.thumbnail.jpg") == ("default/admin:80", true))
+        #expect(routed(result, host: "a.example.com", path: "/photos/x.thumbnail.jpg") == ("default/thumbs:80", false))
+    }
+}

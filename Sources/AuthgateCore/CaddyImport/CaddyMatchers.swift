@@ -1,5 +1,5 @@
 /// Named matchers: `@name { path …; host …; not … }`, `@name path /a /b` on one line,
-/// and `@name "expression"`. Path, host and `not` are understood; other matcher types
+/// and `@name "expression"`. Path, path_regexp, host and `not` are understood; other matcher types
 /// (method, header, query, remote_ip, expression, …) cannot be expressed in Gateway API
 /// and become a warning plus a condition taken to hold (see `CaddyCondition.unsupported`).
 enum CaddyMatchers {
@@ -38,6 +38,13 @@ enum CaddyMatchers {
             let values = cursor.remainingArgTokens()
             guard !values.isEmpty else { throw typeToken.error("path matcher needs at least one pattern") }
             return try reader.pathCondition(values, scope: scope)
+        case "path_regexp":
+            // `path_regexp [name] regexp`; the name only labels capture groups.
+            let values = cursor.remainingArgTokens()
+            guard let expression = values.last, values.count <= 2 else {
+                throw typeToken.error(values.isEmpty ? "path_regexp needs a regular expression" : "path_regexp takes an optional name and one regular expression")
+            }
+            return try reader.pathRegexpCondition(expression, scope: scope)
         case "host":
             let values = cursor.remainingArgTokens()
             guard !values.isEmpty else { throw typeToken.error("host matcher needs at least one host name") }

@@ -54,6 +54,9 @@ struct CaddyMatcher: Sendable {
 indirect enum CaddyCondition: Sendable {
     /// Any of these path patterns (lower-case; Caddy matches paths case-insensitively).
     case path([PathPattern], written: [String])
+    /// Caddy's `path_regexp`: an unanchored Go regular expression on the cleaned path,
+    /// case-sensitive (unlike `path`).
+    case pathRegexp(String)
     /// Any of these hosts (lower-case; `*` labels are wildcards).
     case host([String])
     /// None of these conditions all hold.
@@ -69,6 +72,8 @@ indirect enum CaddyCondition: Sendable {
             let lower = path.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") || $0 >= 0x80 } ? path.lowercased() : path
             let cleaned = CaddyPath.clean(lower)
             return patterns.contains { $0.matches(cleaned) }
+        case .pathRegexp(let pattern):
+            return PathPattern.regex(pattern).matches(CaddyPath.clean(path))
         case .host(let hosts):
             return hosts.contains { HostName.matches(pattern: $0, host: host) }
         case .not(let inner):

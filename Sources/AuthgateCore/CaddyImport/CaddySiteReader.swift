@@ -147,6 +147,31 @@ struct CaddySiteReader {
         return .path(patterns, written: tokens.map(\.text))
     }
 
+    /// A `path_regexp` condition. Gateway API's RegularExpression is, in Traefik, the
+    /// same unanchored, case-sensitive Go regexp on the path, so it converts as written
+    /// when authgate can evaluate it for the coverage check.
+    mutating func pathRegexpCondition(_ token: Token, scope: Scope) throws(DiagnosticError) -> CaddyCondition {
+        let pattern = token.text
+        if let problem = RegexSafety.problem(in: pattern) {
+            throw token.error("path_regexp '\(pattern)' cannot be converted: \(problem)")
+        }
+        guard (try? Regex(pattern)) != nil else {
+            warn("path_regexp '\(pattern)' uses syntax authgate cannot evaluate; authgate treats it as always matching (so auth it guards applies to every request, and a route it guards takes every request)", at: token)
+            return .unsupported("path_regexp")
+        }
+        var boundary = pattern
+        if !scope.strippedPrefix.isEmpty {
+            // Written for the path after handle_path stripped its prefix: an anchored
+            // expression moves back behind the prefix; an unanchored one is the same.
+            for anchor in ["(?i)^", "^"] where pattern.hasPrefix(anchor) {
+                boundary = anchor + GatewayPathMatch.quote(scope.strippedPrefix) + pattern.dropFirst(anchor.count)
+                break
+            }
+        }
+        boundaryPatterns.append(.regex(boundary))
+        return .pathRegexp(pattern)
+    }
+
     /// Remembers a pattern, moved back into the original path space when an enclosing
     /// `handle_path` stripped a prefix before it is matched.
     mutating func recordBoundary(_ pattern: PathPattern, strippedPrefix: String) {

@@ -45,6 +45,18 @@ public enum PathPattern: Hashable, Sendable, CustomStringConvertible {
         return .glob(pattern)
     }
 
+    /// Whether the pattern can match a path by its end or its middle rather than its
+    /// start: suffixes, substrings, globs that begin with a wildcard, and regular
+    /// expressions not anchored at the start.
+    public var matchesAnywhere: Bool {
+        switch self {
+        case .suffix, .contains: true
+        case .glob(let pattern): !pattern.hasPrefix("/")
+        case .regex(let pattern): !(pattern.hasPrefix("^") || pattern.hasPrefix("(?i)^"))
+        default: false
+        }
+    }
+
     /// How many `*` and `?` a glob holds (0 for the other kinds).
     public var wildcardCount: Int {
         if case .glob(let pattern) = self { return pattern.filter { $0 == "*" || $0 == "?" }.count }

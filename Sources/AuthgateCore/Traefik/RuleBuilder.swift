@@ -124,7 +124,8 @@ struct RuleBuilder {
 enum RuleSimplifier {
     static func probes(for site: SitePlan) -> [String] {
         var paths = Set<String>()
-        for pattern in site.behaviour.boundaryPatterns + site.decisions.map(\.match) + [.any] {
+        let patterns = site.behaviour.boundaryPatterns + site.decisions.map(\.match) + [.any]
+        for pattern in patterns {
             for sample in pattern.samplePaths { paths.insert(sample) }
             let literal = pattern.literalPrefix
             if !literal.isEmpty {
@@ -132,6 +133,24 @@ enum RuleSimplifier {
                 paths.insert(String(literal.trimmingSuffix("/")))
                 paths.insert(literal + "x")
             }
+        }
+        // Patterns that match the end or the middle of a path (`*.php`, `*admin*`, an
+        // unanchored expression) cross those that match its start: the source and
+        // Traefik may rank the two differently for a path both match, so probe the
+        // end-matching samples below each start.
+        var tails: [String] = []
+        var heads: [String] = []
+        for pattern in Set(patterns).sorted(by: { $0.description < $1.description }) {
+            if pattern.matchesAnywhere {
+                tails += pattern.samplePaths.map { String($0.drop { $0 == "/" }) }.filter { !$0.isEmpty }
+            } else if pattern.literalPrefix.count > 1 {
+                for start in [pattern.literalPrefix] + pattern.samplePaths.filter(pattern.matches) where start.count > 1 {
+                    heads.append(start.hasSuffix("/") ? start : start + "/")
+                }
+            }
+        }
+        for head in Set(heads).sorted().prefix(64) {
+            for tail in Set(tails).sorted().prefix(16) { paths.insert(head + tail) }
         }
         // Caddy matches paths case-insensitively; Gateway API does not.
         for path in Array(paths) { paths.insert(path.uppercased()) }
