@@ -536,6 +536,39 @@ struct RegexSampleTests {
     }
 }
 
+/// The routing model rejects most paths for an anchored expression by its literal
+/// start before running the regex engine; it must never reject one the engine matches.
+struct RegexCacheTests {
+    @Test(arguments: [
+        ("^/api/v[0-9]+/", "/api/v", false),
+        ("(?i)^/app1/", "/app1/", true),
+        ("^/a\\.b*", "/a.", false),
+        ("^/x?", "/", false),
+        ("^/a|^/b", "", false),
+        ("^/(a|b)/c", "/", false),
+        ("^/\\d", "/", false),
+        ("/api", "", false),
+    ])
+    func theLiteralStartOfAnAnchoredExpression(_ pattern: String, _ prefix: String, _ folded: Bool) {
+        let found = RegexCache.anchoredLiteral(pattern)
+        #expect(String(decoding: found.prefix, as: UTF8.self) == prefix)
+        #expect(found.caseInsensitive == (folded && !prefix.isEmpty))
+    }
+
+    @Test func theShortcutAgreesWithTheEngine() throws {
+        let patterns = ["^/api/v[0-9]+/", "(?i)^/app1/", "(?i)^/sk", "^/a\\.b*c", "^/x?y", "^/a|^/b", "(?i)^/(a|b)/c$", "\\.(css|js)$", "^^^/api/"]
+        let paths = ["/", "/api/v2/x", "/API/V2/x", "/app1/x", "/APP1/", "/app10/", "/sk", "/SK", "/\u{17F}k", "/\u{212A}", "/a.c", "/a.bbc", "/ac",
+                     "/y", "/xy", "/b", "/a", "/B/c", "/b/c", "/x.css", "/api/", "/ſk"]
+        let cache = RegexCache(Set(patterns))
+        for pattern in patterns {
+            let engine = try Regex(pattern)
+            for path in paths {
+                #expect(cache.firstMatch(pattern, in: path) == ((try engine.firstMatch(in: path)) != nil), "\(pattern) on \(path)")
+            }
+        }
+    }
+}
+
 /// The auth server is asked about the path the source asked it about: Traefik 3.7.15
 /// runs a rule's filters in the order written, so rewrites that ran before the auth in
 /// the source come before it in the rule (an Authelia policy may depend on the path).

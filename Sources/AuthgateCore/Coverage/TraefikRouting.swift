@@ -117,6 +117,34 @@ public struct TraefikRouting: Sendable {
         return best
     }
 
+    /// One rule that matches a request: its best router's priority without the
+    /// rule-index bonus (`rules − index`), which the caller adds for the order it weighs.
+    public struct RuleMatch: Sendable, Hashable {
+        public var route: Int
+        public var rule: Int
+        public var basePriority: Int
+    }
+
+    /// Every rule that matches a request. With the bonus added back, the highest are
+    /// `winners`; a caller that removes rules can rank what is left without testing
+    /// the paths again.
+    public func matchingRules(host: String, path: String) -> [RuleMatch] {
+        var found: [RuleMatch] = []
+        let exact = routesByHost[host] ?? []
+        let candidates = broadRoutes.isEmpty ? exact : exact.isEmpty ? broadRoutes : Set(exact + broadRoutes).sorted()
+        for routeIndex in candidates where Self.hostMatches(routes[routeIndex].hostnames, host) {
+            let hostPriority = hostPriorities[routeIndex]
+            for (ruleIndex, rule) in routers[routeIndex].enumerated() {
+                var best: Int?
+                for router in rule where passes(router.test, path) {
+                    best = max(best ?? Int.min, router.pathPriority + hostPriority)
+                }
+                if let best { found.append(RuleMatch(route: routeIndex, rule: ruleIndex, basePriority: best)) }
+            }
+        }
+        return found
+    }
+
     private func passes(_ test: Router.Test, _ path: String) -> Bool {
         switch test {
         case .exact(let value): return path == value
@@ -160,11 +188,19 @@ public struct TraefikRouting: Sendable {
 /// few patterns many times.
 final class RegexCache: @unchecked Sendable {
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var compiled: [String: Regex<AnyRegexOutput>?] = [:]
-    private let table: [String: Regex<AnyRegexOutput>]
+    nonisolated(unsafe) private static var compiled: [String: Entry?] = [:]
+    private let table: [String: Entry]
+
+    /// A compiled expression and, for one anchored at the start, the literal text every
+    /// match begins with: most paths fail on that, without running the regex engine.
+    struct Entry {
+        var regex: Regex<AnyRegexOutput>
+        var literalPrefix: [UInt8]
+        var caseInsensitive: Bool
+    }
 
     init(_ patterns: Set<String>) {
-        var table: [String: Regex<AnyRegexOutput>] = [:]
+        var table: [String: Entry] = [:]
         Self.lock.lock()
         defer { Self.lock.unlock() }
         for pattern in patterns {
@@ -172,15 +208,88 @@ final class RegexCache: @unchecked Sendable {
                 table[pattern] = known
                 continue
             }
-            let regex = try? Regex(pattern)
-            Self.compiled[pattern] = regex
-            table[pattern] = regex
+            let entry = (try? Regex(pattern)).map { regex in
+                let (prefix, folded) = Self.anchoredLiteral(pattern)
+                return Entry(regex: regex, literalPrefix: prefix, caseInsensitive: folded)
+            }
+            Self.compiled[pattern] = entry
+            table[pattern] = entry
         }
         self.table = table
     }
 
     func firstMatch(_ pattern: String, in text: String) -> Bool {
-        guard let regex = table[pattern] else { return false }
-        return (try? regex.firstMatch(in: text)) != nil
+        guard let entry = table[pattern] else { return false }
+        if !entry.literalPrefix.isEmpty {
+            var bytes = text.utf8.makeIterator()
+            for expected in entry.literalPrefix {
+                guard let byte = bytes.next() else { return false }
+                // Past ASCII, case folding is Unicode's (`ſ` is an `s`): ask the engine.
+                if byte >= 0x80 { break }
+                let same = entry.caseInsensitive ? Self.lower(byte) == Self.lower(expected) : byte == expected
+                if !same { return false }
+            }
+        }
+        return (try? entry.regex.firstMatch(in: text)) != nil
+    }
+
+    private static func lower(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+    }
+
+    /// The ASCII text a match must begin with, for `^…` and `(?i)^…`: characters up to
+    /// the first operator (an escaped punctuation character is itself), less the last
+    /// one when a quantifier follows it. Empty when the pattern is not anchored so.
+    static func anchoredLiteral(_ pattern: String) -> (prefix: [UInt8], caseInsensitive: Bool) {
+        var bytes = Array(pattern.utf8)
+        var folded = false
+        if bytes.starts(with: Array("(?i)".utf8)) {
+            folded = true
+            bytes.removeFirst(4)
+        }
+        guard bytes.first == UInt8(ascii: "^"), !hasTopLevelAlternation(bytes) else { return ([], false) }
+        var literal: [UInt8] = []
+        var index = 1
+        let operators = Set(".[]()*+?{}|^$".utf8)
+        let quantifiers = Set("*+?{".utf8)
+        while index < bytes.count {
+            var byte = bytes[index]
+            var width = 1
+            if byte == UInt8(ascii: "\\") {
+                guard index + 1 < bytes.count else { break }
+                let escaped = bytes[index + 1]
+                let isWord = (escaped >= 0x30 && escaped <= 0x39) || (lower(escaped) >= 0x61 && lower(escaped) <= 0x7A)
+                guard escaped < 0x80, !isWord else { break }
+                byte = escaped
+                width = 2
+            } else if byte >= 0x80 || operators.contains(byte) {
+                break
+            }
+            if index + width < bytes.count, quantifiers.contains(bytes[index + width]) { break }
+            literal.append(byte)
+            index += width
+        }
+        return (literal, folded)
+    }
+
+    /// Whether a `|` outside any group or class splits the whole pattern (`^a|b`
+    /// matches `xb`, so `a` is no prefix).
+    private static func hasTopLevelAlternation(_ bytes: [UInt8]) -> Bool {
+        var depth = 0
+        var inClass = false
+        var index = 0
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\\"): index += 1
+            case UInt8(ascii: "[") where !inClass: inClass = true
+            case UInt8(ascii: "]") where inClass: inClass = false
+            case UInt8(ascii: "(") where !inClass: depth += 1
+            case UInt8(ascii: ")") where !inClass: depth -= 1
+            case UInt8(ascii: "|") where !inClass && depth <= 0: return true
+            default: break
+            }
+            index += 1
+        }
+        return false
     }
 }

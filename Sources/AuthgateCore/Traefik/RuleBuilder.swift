@@ -194,18 +194,77 @@ enum RuleSimplifier {
             }
             return result
         }
-        var current = rules
-        let reference = behaviour(current)
+        // Removing a rule changes no path's matches, only which rules are left and
+        // their index bonus, so every probe's matching rules are found once and each
+        // trial ranks them again (a trial costs the matches, not every router).
+        let ownIDs = rules.map(id)
+        let passes = competitors.isEmpty ? [[HTTPRoute]]([]) : [competitors]
+        let ownRouting = TraefikRouting(routes: [HTTPRoute(name: "", namespace: "", parentRefs: [], hostnames: hosts, rules: rules)])
+        struct Probe {
+            /// Own rules that match: original index and priority without the bonus.
+            var own: [(rule: Int, base: Int)]
+            /// The competitors' best priority and the effects that reach it.
+            var rivalPriority: Int
+            var rivalIDs: [Int]
+        }
+        var trials: [Probe] = []
+        for rivals in [nil] + passes.map(Optional.some) {
+            let rivalRouting = rivals.map { TraefikRouting(routes: $0) }
+            for host in probeHosts {
+                for probe in probes {
+                    let own = ownRouting.matchingRules(host: host, path: probe).map { (rule: $0.rule, base: $0.basePriority) }
+                    var rivalPriority = Int.min
+                    var rivalIDs: [Int] = []
+                    for hit in rivalRouting?.winners(host: host, path: probe) ?? [] {
+                        rivalPriority = hit.priority
+                        rivalIDs.append(competitorIDs[hit.route][hit.rule])
+                    }
+                    trials.append(Probe(own: own, rivalPriority: rivalPriority, rivalIDs: rivalIDs))
+                }
+            }
+        }
+        /// The behaviour with only the rules at these original indices, in this order.
+        func ranked(_ kept: [Int]) -> [Int] {
+            var position = [Int](repeating: -1, count: rules.count)
+            for (at, original) in kept.enumerated() { position[original] = at }
+            var result: [Int] = []
+            var winners: [Int] = []
+            for probe in trials {
+                var best = probe.rivalPriority
+                winners.removeAll(keepingCapacity: true)
+                winners += probe.rivalIDs
+                for (rule, base) in probe.own where position[rule] >= 0 {
+                    let priority = base + kept.count - position[rule]
+                    if priority > best {
+                        best = priority
+                        winners.removeAll(keepingCapacity: true)
+                        winners.append(ownIDs[rule])
+                    } else if priority == best {
+                        winners.append(ownIDs[rule])
+                    }
+                }
+                if winners.count == 1 {
+                    result.append(winners[0])
+                } else {
+                    result += Set(winners).sorted()
+                }
+                result.append(-1)
+            }
+            return result
+        }
+        var kept = Array(rules.indices)
+        let reference = ranked(kept)
         var index = 0
-        while index < current.count {
-            var without = current
+        while index < kept.count {
+            var without = kept
             without.remove(at: index)
-            if !without.isEmpty && behaviour(without) == reference {
-                current = without
+            if !without.isEmpty && ranked(without) == reference {
+                kept = without
             } else {
                 index += 1
             }
         }
+        let current = kept.map { rules[$0] }
         // Merge rules with the same effect (not prefix rewrites: their filter depends on
         // the one PathPrefix match, as the CRD requires). The merge is kept only if
         // Traefik still routes every probe the same: it changes rule indices, which
@@ -219,7 +278,7 @@ enum RuleSimplifier {
             }
             merged.append(rule)
         }
-        return behaviour(merged) == reference ? merged : current
+        return merged.count == current.count || behaviour(merged) != behaviour(current) ? current : merged
     }
 
     /// What a rule does, without its matches.
