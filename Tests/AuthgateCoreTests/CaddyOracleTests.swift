@@ -48,8 +48,10 @@ struct CaddyOracleTests {
             \treverse_proxy /exact exact:80
             \treverse_proxy /dir/* dir:80
             \treverse_proxy /chars* chars:80
-            \treverse_proxy *.php php:80
-            \treverse_proxy *secret* secret:80
+            \t@php path *.php
+            \treverse_proxy @php php:80
+            \t@secret path *secret*
+            \treverse_proxy @secret secret:80
             \treverse_proxy /a/*/b glob:80
             \treverse_proxy web:80
             }
@@ -106,6 +108,26 @@ struct CaddyOracleTests {
             \treverse_proxy app:80
             }
             """),
+        ("named matchers with one path sort by it; repeated path lines are one matcher", """
+            a.example.com {
+            \t@two {
+            \t\tpath /a/*
+            \t\tpath /b/*
+            \t}
+            \treverse_proxy @two two:80
+            \t@php path *.php
+            \treverse_proxy @php php:80
+            \treverse_proxy /exact exact:80
+            \treverse_proxy /dir/* dir:80
+            \treverse_proxy /chars* chars:80
+            \t@zz {
+            \t\tpath /zz/*
+            \t\thost a.example.com
+            \t}
+            \treverse_proxy @zz zz:80
+            \treverse_proxy web:80
+            }
+            """),
         ("a wildcard site dispatching on host matchers", """
             *.example.com {
             \t@grafana host grafana.example.com
@@ -134,6 +156,49 @@ struct CaddyOracleTests {
     func sampleRoutesLikeCaddy(_ name: String) throws {
         let text = try String(contentsOf: packageRoot.appendingPathComponent("Samples/\(name)/Caddyfile"), encoding: .utf8)
         try compareWithCaddy(caddyfile: text, file: "Samples/\(name)/Caddyfile")
+    }
+
+    /// Caddy's route comparison is no consistent order when routes with one path mix
+    /// with routes with other matchers (a path can neither pass nor be passed by them),
+    /// so the order is whatever Go's stable sort makes of it: this list (23 routes, so
+    /// Go merges sorted blocks) comes out differently from Swift's stable sort with
+    /// the same comparison. authgate must arrange the routes exactly as real Caddy does.
+    @Test func routesThatMixPathsAndOtherMatchersAreOrderedAsCaddyOrdersThem() throws {
+        let kinds = ["/xxx0*", "c1", "/xxxx2/*", "n3", "/x4/*", "c5", "n6", "n7", "c8", "/xxxxxx9*", "n10", "/x11*", "/xxx12*",
+                     "n13", "/xxxx14/*", "/xxx15*", "/x16/*", "/xxx17*", "/xxxxx18/*", "/xxx19*", "n20", "/xxxxx21*", "/xx22*"]
+        var text = "a.example.com {\n"
+        var expectedOrder: [String] = []
+        for (index, kind) in kinds.enumerated() {
+            let upstream = "u\(index)"
+            if kind.hasPrefix("n") {
+                text += "\t@m\(index) path /a\(index) /b\(index)\n\treverse_proxy @m\(index) \(upstream):80\n"
+            } else if kind.hasPrefix("c") {
+                text += "\treverse_proxy \(upstream):80\n"
+            } else {
+                text += "\treverse_proxy \(kind) \(upstream):80\n"
+            }
+            expectedOrder.append(upstream)
+        }
+        text += "}\n"
+        let json = try adaptWithCaddy(text)
+        let servers = try #require((json["apps"] as? [String: Any])?["http"] as? [String: Any])["servers"] as? [String: Any]
+        let siteRoute = try #require(((servers?.values.first as? [String: Any])?["routes"] as? [[String: Any]])?.first)
+        let subroutes = try #require(((siteRoute["handle"] as? [[String: Any]])?.first?["routes"]) as? [[String: Any]])
+        // Caddy puts consecutive routes without matchers into one route.
+        let theirs = subroutes.flatMap { route -> [String] in
+            (route["handle"] as? [[String: Any]] ?? []).compactMap { handler in
+                ((handler["upstreams"] as? [[String: Any]])?.first?["dial"] as? String).map { String($0.prefix { $0 != ":" }) }
+            }
+        }
+        let (result, diagnostics) = try convert(text)
+        let program = try #require(result?.plan.sites.first?.behaviour as? CaddyProgram, "\(diagnostics.all)")
+        let ours = program.routes.compactMap { route -> String? in
+            for case .proxy(let upstreams, _, _, _) in route.handlers { return upstreams.first?.host }
+            return nil
+        }
+        #expect(theirs.count == kinds.count)
+        #expect(ours == theirs)
+        #expect(ours != expectedOrder)
     }
 
     func compareWithCaddy(caddyfile: String, file: String) throws {

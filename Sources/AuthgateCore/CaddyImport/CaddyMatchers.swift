@@ -8,15 +8,21 @@ enum CaddyMatchers {
         cursor.next()
         guard let nameToken = cursor.token else { return }
         let name = nameToken.text
-        var conditions = scope.matchers[name]?.conditions ?? []
+        // Caddy refuses a second definition, also in a nested block (which starts
+        // from a copy of the outer definitions).
+        guard scope.matchers[name] == nil else { throw nameToken.error("matcher is defined more than once: \(name)") }
+        var conditions: [CaddyCondition] = []
         if cursor.nextArg() {
             guard let first = cursor.token else { return }
             if first.isOpenBrace {
                 cursor.back()
                 let depth = cursor.nesting
+                var lines: [(Token, CaddyCondition)] = []
                 while cursor.nextBlock(depth) {
-                    conditions.append(try condition(&cursor, scope: scope, reader: &reader))
+                    let typeToken = cursor.token
+                    lines.append((typeToken ?? nameToken, try condition(&cursor, scope: scope, reader: &reader)))
                 }
+                conditions = try merged(lines)
             } else if first.isQuoted && !cursor.nextIsOnSameLine() {
                 reader.warn("matcher \(name) is a CEL expression, which Gateway API cannot express; authgate treats it as always matching", at: first)
                 conditions.append(.unsupported("expression"))
@@ -27,6 +33,39 @@ enum CaddyMatchers {
             throw nameToken.error("matcher \(name) is defined without any condition")
         }
         scope.matchers[name] = CaddyMatcher(conditions: conditions)
+    }
+
+    /// One matcher set from a block's lines, as Caddy builds it: lines of the same
+    /// type are one matcher, so `path /a` and `path /b` match either path (and `host`
+    /// likewise); a second `path_regexp` is an error in Caddy too.
+    static func merged(_ lines: [(Token, CaddyCondition)]) throws(DiagnosticError) -> [CaddyCondition] {
+        var result: [CaddyCondition] = []
+        var pathAt: Int?, hostAt: Int?, regexpSeen = false
+        for (token, condition) in lines {
+            switch condition {
+            case .path(let patterns, let written):
+                if let index = pathAt, case .path(let earlier, let earlierWritten) = result[index] {
+                    result[index] = .path(earlier + patterns, written: earlierWritten + written)
+                } else {
+                    pathAt = result.count
+                    result.append(condition)
+                }
+            case .host(let hosts):
+                if let index = hostAt, case .host(let earlier) = result[index] {
+                    result[index] = .host(earlier + hosts)
+                } else {
+                    hostAt = result.count
+                    result.append(condition)
+                }
+            case .pathRegexp:
+                guard !regexpSeen else { throw token.error("path_regexp can only be used once per named matcher, as in Caddy") }
+                regexpSeen = true
+                result.append(condition)
+            default:
+                result.append(condition)
+            }
+        }
+        return result
     }
 
     /// Reads one condition with the cursor on its type word.
@@ -59,9 +98,13 @@ enum CaddyMatchers {
                 }
             }
             let nesting = cursor.nesting
+            var lines: [(Token, CaddyCondition)] = []
             while cursor.nextBlock(nesting) {
-                inner.append(try condition(&cursor, scope: scope, reader: &reader, depth: depth + 1))
+                let lineToken = cursor.token ?? typeToken
+                lines.append((lineToken, try condition(&cursor, scope: scope, reader: &reader, depth: depth + 1)))
             }
+            // A block is one matcher set: `not { path /a; path /b }` negates either.
+            inner += try merged(lines)
             guard !inner.isEmpty else { throw typeToken.error("not matcher needs a matcher to negate") }
             if inner.contains(where: \.containsUnsupported) {
                 reader.warn("'not' wraps a matcher Gateway API cannot express; authgate treats the whole 'not' as always matching, so what it guards (such as forward_auth) still applies everywhere", at: typeToken)

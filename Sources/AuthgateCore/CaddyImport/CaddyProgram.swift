@@ -41,11 +41,16 @@ struct CaddyMatcher: Sendable {
         conditions.allSatisfy { $0.holds(host: host, path: path) }
     }
 
-    /// The single path pattern, when the matcher is exactly one path with one value;
-    /// Caddy sorts same-directive routes by its length.
+    /// The single path pattern, when the matcher's path condition has exactly one value
+    /// (whatever other conditions it has: Caddy reads only the set's `path`); Caddy
+    /// sorts same-directive routes by it.
     var singlePath: String? {
-        guard conditions.count == 1, case .path(let patterns, let written) = conditions[0], patterns.count == 1 else { return nil }
-        return written.first
+        let paths = conditions.compactMap { condition -> [String]? in
+            if case .path(_, let written) = condition { return written }
+            return nil
+        }
+        guard paths.count == 1, paths[0].count == 1 else { return nil }
+        return paths[0][0]
     }
 
     var hasConditions: Bool { !conditions.isEmpty }

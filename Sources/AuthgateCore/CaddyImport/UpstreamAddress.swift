@@ -34,6 +34,12 @@ enum UpstreamAddress {
             host = String(rest.dropFirst().dropLast())
         }
         if host.isEmpty { host = "localhost" }
+        // Caddy dials such a host literally and fails when a request comes; written
+        // first on a directive, it is usually a path pattern that is no matcher token.
+        if let bad = host.first(where: { "*?[]@!$&'()+,;=%\\\"<>^`|~ ".contains($0) }) {
+            let hint = text.hasPrefix("*") ? "; an inline matcher must start with '/' or be '*' or '@name', so use a named matcher (@m path \(text)) for this pattern" : ""
+            throw token.error("upstream '\(text)' is not a host name ('\(bad)' cannot appear in one)\(hint)")
+        }
         let port: Int
         if portText.isEmpty {
             port = scheme == .https ? 443 : 80

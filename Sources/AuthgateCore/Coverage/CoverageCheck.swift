@@ -4,8 +4,9 @@
 /// API does not) must reach the same backend behind the same auth in the output as in
 /// the source, and no path may reach a backend it could not reach before.
 public enum CoverageCheck {
-    /// `sites` limits the check to those sites of the plan (all when nil).
-    public static func run(plan: MigrationPlan, emission: TraefikEmission, sites: Set<Int>? = nil) -> [CoverageFinding] {
+    /// `sites` limits the check to those sites of the plan (all when nil); `paths`
+    /// replaces the probe paths (tests use it to look beyond the probes).
+    public static func run(plan: MigrationPlan, emission: TraefikEmission, sites: Set<Int>? = nil, paths: ((SitePlan) -> [String])? = nil) -> [CoverageFinding] {
         // A request arrives on one listener; the routes of another do not see it.
         let siteIndices = sites.map { $0.sorted() } ?? Array(plan.sites.indices)
         func listener(of siteIndex: Int) -> String {
@@ -25,7 +26,7 @@ public enum CoverageCheck {
             let site = plan.sites[siteIndex]
             let routing = routings[listener(of: siteIndex)]!
             let hosts = site.hosts.isEmpty ? ["authgate-probe.invalid"] : site.hosts.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 }
-            let probes = RuleSimplifier.probes(for: site)
+            let probes = paths?(site) ?? RuleSimplifier.probes(for: site)
             var found: [CoverageFinding] = []
             for (hostIndex, host) in hosts.enumerated() {
                 let shownHost = site.hosts.isEmpty ? "(any host)" : site.hosts[hostIndex]

@@ -57,7 +57,11 @@ enum CoverageRepair {
             let site = plan.sites[siteIndex]
             for path in finding.paths {
                 let lower = path.lowercased()
-                guard let decision = site.decisions.first(where: { $0.match.matches(lower) }) else { continue }
+                // The outpost route authgate added is not the source's: it takes only
+                // the lower-case prefix, and other spellings keep the source's routing.
+                guard let decision = site.decisions.first(where: { decision in
+                    decision.match.matches(lower) && !(site.addedOutpostRoute && decision.match == .prefix(AuthentikOutpostPaths.prefix) && !OutpostPath.containsExactly(path))
+                }) else { continue }
                 let host = site.hosts.first.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 } ?? "authgate-probe.invalid"
                 let beaten = routing.winners(host: host, path: path).map(\.priority).max() ?? 0
                 guard let match = forcedMatch(for: decision.match, caseInsensitive: path != lower, beating: beaten) else { continue }

@@ -149,8 +149,14 @@ enum RuleSimplifier {
                 }
             }
         }
+        // Each side also in upper case alone: a case-insensitive rule for the start
+        // (Caddy's `path` is) may meet a case-sensitive one for the end (`path_regexp`).
         for head in Set(heads).sorted().prefix(64) {
-            for tail in Set(tails).sorted().prefix(16) { paths.insert(head + tail) }
+            for tail in Set(tails).sorted().prefix(16) {
+                paths.insert(head + tail)
+                paths.insert(head.uppercased() + tail)
+                paths.insert(head + tail.uppercased())
+            }
         }
         // Caddy matches paths case-insensitively; Gateway API does not.
         for path in Array(paths) { paths.insert(path.uppercased()) }

@@ -37,6 +37,12 @@ enum OutpostPath {
         path.lowercased().hasPrefix(String(AuthentikOutpostPaths.prefix.dropLast()))
     }
 
+    /// Whether the path is under the prefix as spelled (the route authgate adds for
+    /// the outpost is case-sensitive).
+    static func containsExactly(_ path: String) -> Bool {
+        path == String(AuthentikOutpostPaths.prefix.dropLast()) || path.hasPrefix(AuthentikOutpostPaths.prefix)
+    }
+
     /// Whether every path a pattern matches lies under the outpost's prefix.
     static func covers(_ pattern: PathPattern) -> Bool {
         switch pattern {
