@@ -201,7 +201,25 @@ struct CaddyOracleTests {
         #expect(ours != expectedOrder)
     }
 
-    func compareWithCaddy(caddyfile: String, file: String) throws {
+    /// Random Caddyfiles (RandomizedCoverageTests' generator, another seed), each read
+    /// by authgate and adapted by real Caddy, routed on the probes and on random paths:
+    /// the model must route as Caddy's own JSON does. The first file that differs is
+    /// printed whole.
+    @Test func randomCaddyfilesRouteLikeCaddy() throws {
+        var random = RandomizedCoverageTests.Generator(state: 0x0_C0FFEE)
+        for index in 0..<150 {
+            let text = RandomizedCoverageTests.caddyfile(&random)
+            let extra = RandomizedCoverageTests.randomPaths(&random, count: 60)
+            let differences = try compareWithCaddy(caddyfile: text, file: "random \(index)", extraPaths: extra)
+            if differences > 0 {
+                Issue.record("random Caddyfile \(index) routes differently from Caddy:\n\(text)")
+                break
+            }
+        }
+    }
+
+    @discardableResult
+    func compareWithCaddy(caddyfile: String, file: String, extraPaths: [String] = []) throws -> Int {
         let json = try adaptWithCaddy(caddyfile)
         var diagnostics = Diagnostics()
         let document = try CaddyfileFrontEnd(fileSystem: InMemoryFileSystem([:]), environment: [:])
@@ -209,19 +227,23 @@ struct CaddyOracleTests {
         let plan = try CaddyImporter().plan(from: document, diagnostics: &diagnostics)
         let oracle = CaddyJSONRouter(json: json)
         var compared = 0
+        var differences = 0
         for site in plan.sites {
             let hosts = site.hosts.isEmpty ? ["authgate-probe.invalid"] : site.hosts.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 }
             for host in hosts {
-                for path in RuleSimplifier.probes(for: site) where !path.lowercased().hasPrefix("/outpost.goauthentik.io") || !site.addedOutpostRoute {
+                for path in RuleSimplifier.probes(for: site) + extraPaths where !path.lowercased().hasPrefix("/outpost.goauthentik.io") || !site.addedOutpostRoute {
                     let ours = site.behaviour.outcome(host: host, path: path)
                     let theirs = oracle.route(host: host, path: path)
                     let mine = OracleOutcome(ours, providers: plan.authProviders, path: path)
                     #expect(mine == theirs, "\(file): \(host)\(path): authgate says \(mine), Caddy's JSON says \(theirs)")
+                    if mine != theirs { differences += 1 }
                     compared += 1
+                    if differences >= 5 { return differences }
                 }
             }
         }
         #expect(compared > 0)
+        return differences
     }
 
     func adaptWithCaddy(_ caddyfile: String) throws -> [String: Any] {

@@ -26,11 +26,25 @@ struct RandomizedCoverageTests {
     static let segments = ["api", "API", "v1", "v2", "admin", "Admin", "static", "a", "b", "x", "app.js", "x.php",
                            "apix", "ap", "css.css", "ADMIN.JS"]
 
+    /// One to three sites (a.example.com, b.example.com, a wildcard that may dispatch
+    /// on `host`), each with one to five blocks of matchers, auth and rewrites.
     static func caddyfile(_ random: inout Generator) -> String {
         var backend = 0
+        var text = ""
+        var hosts = ["a.example.com"]
+        for extra in ["b.example.com", "*.example.com"] where Int.random(in: 0..<3, using: &random) == 0 { hosts.append(extra) }
+        for host in hosts {
+            text += "\(host) {\n" + site(&random, backend: &backend, wildcard: host.hasPrefix("*.")).map { "\t" + $0 + "\n" }.joined() + "}\n"
+        }
+        return text
+    }
+
+    static func site(_ random: inout Generator, backend: inout Int, wildcard: Bool) -> [String] {
+        var next = backend
+        defer { backend = next }
         func proxy() -> String {
-            backend += 1
-            return "reverse_proxy b\(backend):80"
+            next += 1
+            return "reverse_proxy b\(next):80"
         }
         let auth = "forward_auth authentik:9000 {\n\t\turi /outpost.goauthentik.io/auth/caddy\n\t}"
         // Inline, only a pattern starting with '/' is a matcher token; a named
@@ -42,11 +56,12 @@ struct RandomizedCoverageTests {
         func matcher() -> String {
             matchers += 1
             let name = "@m\(matchers)"
-            switch Int.random(in: 0..<4, using: &random) {
+            switch Int.random(in: 0..<(wildcard ? 5 : 4), using: &random) {
             case 0: lines.append("\(name) path \(anyPath()) \(anyPath())")
             case 1: lines.append("\(name) {\n\t\tnot path \(anyPath())\n\t}")
             case 2: lines.append("\(name) path_regexp \(expressions.randomElement(using: &random)!)")
-            default: lines.append("\(name) path \(anyPath())")
+            case 3: lines.append("\(name) path \(anyPath())")
+            default: lines.append("\(name) host \(["a.example.com", "c.example.com"].randomElement(using: &random)!)")
             }
             return name
         }
@@ -55,17 +70,25 @@ struct RandomizedCoverageTests {
         }
         for _ in 0..<Int.random(in: 1...5, using: &random) {
             let protected = Bool.random(using: &random)
-            switch Int.random(in: 0..<7, using: &random) {
+            switch Int.random(in: 0..<10, using: &random) {
             case 0: lines.append("handle \(path()) {\n\(inner(protected))\n\t}")
             case 1:
                 let prefix = ["/api", "/admin", "/static", "/a"].randomElement(using: &random)!
                 lines.append("handle_path \(prefix)/* {\n\(inner(protected))\n\t}")
-            case 2: lines.append("reverse_proxy \(path()) b\(backend + 1):80"); backend += 1
+            case 2:
+                next += 1
+                lines.append("reverse_proxy \(path()) b\(next):80")
             case 3: lines.append("forward_auth \(path()) authentik:9000 {\n\t\turi /outpost.goauthentik.io/auth/caddy\n\t}")
             case 4:
                 let name = matcher()
                 lines.append("handle \(name) {\n\(inner(protected))\n\t}")
-            case 5: lines.append("redir \(path()) /moved 302")
+            case 5: lines.append("redir \(path()) /moved \([302, 301, 308].randomElement(using: &random)!)")
+            case 6: lines.append("uri strip_prefix \(["/api", "/static", "/a"].randomElement(using: &random)!)")
+            case 7: lines.append("rewrite \(["/api", "/admin", "/static"].randomElement(using: &random)!) /rewritten")
+            case 8:
+                // handle blocks nested in one another.
+                let outer = ["/api", "/admin", "/a"].randomElement(using: &random)!
+                lines.append("handle \(outer)/* {\n\t\thandle \(outer)/v1/* {\n\t\(inner(protected))\n\t\t}\n\t\thandle {\n\t\(inner(!protected))\n\t\t}\n\t}")
             default:
                 let name = matcher()
                 lines.append("route \(name) {\n\(inner(protected))\n\t}")
@@ -76,7 +99,7 @@ struct RandomizedCoverageTests {
         case 1: lines.append(proxy())
         default: break
         }
-        return "a.example.com {\n" + lines.map { "\t" + $0 + "\n" }.joined() + "}\n"
+        return lines
     }
 
     static func randomPaths(_ random: inout Generator, count: Int) -> [String] {
@@ -132,5 +155,76 @@ struct GoStableSortTests {
             let expected = items.sorted { $0.key != $1.key ? $0.key < $1.key : $0.position < $1.position }
             #expect(ours.map(\.position) == expected.map(\.position), "\(count) items")
         }
+    }
+}
+
+/// Holes and model errors the randomized tests found, each kept as a named case.
+struct RandomizedFindingsTests {
+    /// Caddy gives a host with its own site block to that block; a wildcard site's
+    /// `host` matcher for it never matches and must not become that host's route.
+    @Test func aWildcardsHostMatcherForAHostWithItsOwnSiteIsDead() throws {
+        let (result, diagnostics) = try convert("""
+            a.example.com {
+            \treverse_proxy own:80
+            }
+            *.example.com {
+            \tredir /ap* /moved 302
+            \t@a host a.example.com
+            \thandle @a {
+            \t\treverse_proxy dead:80
+            \t}
+            \thandle {
+            \t\treverse_proxy other:80
+            \t}
+            }
+            """)
+        #expect(result?.failures.isEmpty == true)
+        #expect(routed(result, host: "a.example.com", path: "/app").backend == "default/own:80")
+        #expect(routed(result, host: "b.example.com", path: "/x").backend == "default/other:80")
+        #expect(diagnostics.all.contains { $0.message.hasPrefix("the host matcher for a.example.com here never matches") })
+    }
+
+    /// A compensating rule takes the effect the source gave the failing path: `/x$`
+    /// cuts across `/static/*`, so /static/x needs the `/x$` rule raised, not the
+    /// prefix's.
+    @Test func aCompensationUsesTheDecisionThatEndsThePathAsTheSourceDid() throws {
+        let (result, _) = try convert("""
+            a.example.com {
+            \t@x path_regexp /x$
+            \thandle @x {
+            \t\treverse_proxy x:80
+            \t}
+            \t@static path /static/*
+            \troute @static {
+            \t\treverse_proxy never:80
+            \t}
+            \thandle {
+            \t\treverse_proxy web:80
+            \t}
+            }
+            """)
+        #expect(result?.failures.isEmpty == true)
+        #expect(routed(result, host: "a.example.com", path: "/static/x").backend == "default/x:80")
+        #expect(routed(result, host: "a.example.com", path: "/static/y").backend == "default/web:80")
+    }
+
+    /// `uri strip_prefix` runs before the matchers: an anchored path_regexp then
+    /// matches paths under the stripped prefix too, which must be probed.
+    @Test func anAnchoredExpressionAfterAStripIsProbedBehindThePrefix() throws {
+        let (result, _) = try convert("""
+            a.example.com {
+            \t@admin path_regexp ^/admin
+            \troute @admin {
+            \t\tforward_auth authelia:9091 {
+            \t\t\turi /api/authz/forward-auth
+            \t\t}
+            \t\treverse_proxy admin:80
+            \t}
+            \turi strip_prefix /static
+            \treverse_proxy /api/* api:80
+            }
+            """)
+        #expect(result?.failures.isEmpty == true)
+        #expect(routed(result, host: "a.example.com", path: "/static/admin/x") == ("default/admin:80", true))
     }
 }

@@ -71,7 +71,8 @@ public struct CaddyImporter: Sendable {
         var sites: [SitePlan] = []
         for (index, entry) in programs.enumerated() {
             let others = broad.filter { $0 != index }.map { (programs[$0].program, programs[$0].hosts) }
-            sites += hostGroups(program: entry.program, hosts: entry.hosts, providers: providers, location: entry.location, others: others)
+            sites += hostGroups(program: entry.program, hosts: entry.hosts, providers: providers, location: entry.location, others: others,
+                                hostOwner: hostOwner, diagnostics: &diagnostics)
         }
         var plan = MigrationPlan(sites: sites, authProviders: providers)
         AuthentikOutpostPaths.add(to: &plan, diagnostics: &diagnostics)
@@ -91,7 +92,10 @@ public struct CaddyImporter: Sendable {
     /// `others` are the other sites: where a wildcard or catch-all site also covers a
     /// host of this one, its path patterns become decisions of this host too, so this
     /// host's own route answers every path the broader route would otherwise take.
-    private func hostGroups(program: CaddyProgram, hosts: [String], providers: [AuthProvider], location: SourceLocation?, others: [(CaddyProgram, [String])]) -> [SitePlan] {
+    private func hostGroups(
+        program: CaddyProgram, hosts: [String], providers: [AuthProvider], location: SourceLocation?, others: [(CaddyProgram, [String])],
+        hostOwner: [String: SourceLocation], diagnostics: inout Diagnostics
+    ) -> [SitePlan] {
         var matcherHosts: [String] = []
         func collect(_ conditions: [CaddyCondition]) {
             for condition in conditions {
@@ -113,7 +117,14 @@ public struct CaddyImporter: Sendable {
         var groups: [(hosts: [String], representative: String)] = []
         for host in Array(Set(matcherHosts)).sorted() where !hosts.contains(host) {
             let covered = hosts.isEmpty || hosts.contains { HostName.gatewayMatches(pattern: $0, host: host) }
-            if covered { groups.append(([host], host)) }
+            guard covered else { continue }
+            // Caddy gives a host with its own site block to that block: the broader
+            // site never sees its requests, so its `host` matcher for it is dead.
+            if let owner = hostOwner[host] {
+                diagnostics.append(.note("the host matcher for \(host) here never matches: the site block at \(owner) takes that host's requests, as in Caddy", at: location))
+                continue
+            }
+            groups.append(([host], host))
         }
         if hosts.isEmpty {
             groups.append(([], "authgate-probe.invalid"))

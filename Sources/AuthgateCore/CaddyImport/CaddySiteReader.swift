@@ -23,6 +23,15 @@ struct CaddySiteReader {
                 switch pattern {
                 case .exact(let value) where value.hasPrefix("/"): result.append(.exact(prefix + value))
                 case .prefix(let value) where value.hasPrefix("/"): result.append(.prefix(prefix + value))
+                case .segmentPrefix(let value) where value.hasPrefix("/"): result.append(.segmentPrefix(prefix + value))
+                case .glob(let value) where value.hasPrefix("/"): result.append(.glob(prefix + value))
+                case .regex(let value):
+                    // An anchored expression moves behind the prefix; an unanchored one
+                    // (like a suffix) matches the longer path as it is.
+                    for anchor in ["(?i)^", "^"] where value.hasPrefix(anchor) {
+                        result.append(.regex(anchor + GatewayPathMatch.quote(prefix) + value.dropFirst(anchor.count)))
+                        break
+                    }
                 default: break
                 }
             }

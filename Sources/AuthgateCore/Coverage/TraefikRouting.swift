@@ -274,7 +274,7 @@ final class RegexCache: @unchecked Sendable {
 
     /// Whether a `|` outside any group or class splits the whole pattern (`^a|b`
     /// matches `xb`, so `a` is no prefix).
-    private static func hasTopLevelAlternation(_ bytes: [UInt8]) -> Bool {
+    static func hasTopLevelAlternation(_ bytes: [UInt8]) -> Bool {
         var depth = 0
         var inClass = false
         var index = 0

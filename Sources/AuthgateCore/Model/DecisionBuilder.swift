@@ -52,7 +52,11 @@ public enum DecisionBuilder {
         switch pattern {
         case .exact: 0
         case .prefix, .glob, .segmentPrefix: 1
-        case .suffix, .contains, .regex: 2
+        // An expression anchored at the start is a prefix of its literal start (a
+        // `^/static/admin` found behind a stripped `/static` must not rank below
+        // `/static/*`, or no path of its own is left to sample).
+        case .regex(let value): value.hasPrefix("^") || value.hasPrefix("(?i)^") ? 1 : 2
+        case .suffix, .contains: 2
         case .any: 3
         }
     }

@@ -85,8 +85,18 @@ public enum PathPattern: Hashable, Sendable, CustomStringConvertible {
         case .glob(let pattern):
             String(pattern.prefix { $0 != "*" && $0 != "?" && $0 != "[" && $0 != "\\" })
         case .regex(let pattern):
-            pattern.hasPrefix("^") ? String(pattern.dropFirst().prefix { !"\\.+*?()|[]{}^$".contains($0) }) : ""
+            Self.regexLiteralStart(pattern)
         }
+    }
+
+    /// The text every match of an expression anchored with `^` begins with: up to the
+    /// first operator, less a last character a quantifier makes optional.
+    static func regexLiteralStart(_ pattern: String) -> String {
+        guard pattern.hasPrefix("^"), !RegexCache.hasTopLevelAlternation(Array(pattern.utf8)) else { return "" }
+        let body = pattern.dropFirst()
+        var literal = String(body.prefix { !"\\.+*?()|[]{}^$".contains($0) })
+        if let next = body.dropFirst(literal.count).first, "*?{".contains(next), !literal.isEmpty { literal.removeLast() }
+        return literal
     }
 
     /// Paths inside the pattern that tell its edges apart: the pattern's own boundary,

@@ -57,12 +57,19 @@ enum CoverageRepair {
             let site = plan.sites[siteIndex]
             for path in finding.paths {
                 let lower = path.lowercased()
+                let host = site.hosts.first.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 } ?? "authgate-probe.invalid"
                 // The outpost route authgate added is not the source's: it takes only
                 // the lower-case prefix, and other spellings keep the source's routing.
-                guard let decision = site.decisions.first(where: { decision in
+                let candidates = site.decisions.filter { decision in
                     decision.match.matches(lower) && !(site.addedOutpostRoute && decision.match == .prefix(AuthentikOutpostPaths.prefix) && !OutpostPath.containsExactly(path))
-                }) else { continue }
-                let host = site.hosts.first.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 } ?? "authgate-probe.invalid"
+                }
+                // A pattern's paths need not all end alike (`/x$` cuts across
+                // `/static/*`): prefer a decision that does for this path what the
+                // source did.
+                let wanted = site.behaviour.outcome(host: host, path: path)
+                guard let decision = candidates.first(where: {
+                    $0.outcome.terminal == wanted.terminal && $0.outcome.auth == wanted.auth && $0.outcome.rewrites == wanted.rewrites
+                }) ?? candidates.first else { continue }
                 let beaten = routing.winners(host: host, path: path).map(\.priority).max() ?? 0
                 guard let match = forcedMatch(for: decision.match, caseInsensitive: path != lower, beating: beaten) else { continue }
                 guard !siteRules[siteIndex].contains(where: { $0.matches.contains(match) }) else { continue }
@@ -102,9 +109,8 @@ enum CoverageRepair {
         case .glob(let value): body = GatewayPathMatch.globRegex(value) + "$"
         case .segmentPrefix(let value): body = GatewayPathMatch.quote(String(value.trimmingSuffix("/"))) + "(/|$)"
         case .regex(let value):
-            // Cannot be lengthened without changing what it means when unanchored.
-            guard value.hasPrefix("^") else { return nil }
-            body = String(value.dropFirst())
+            // An unanchored expression matches anywhere: the same as `^(?s:.*)` before it.
+            body = value.hasPrefix("^") ? String(value.dropFirst()) : "(?s:.*)(?:" + value + ")"
         }
         let flag = caseInsensitive ? "(?i)" : ""
         var anchors = "^"
