@@ -73,6 +73,19 @@ struct IngressImportTests {
         #expect(routed(result, host: "a.example.com", path: "/about") == ("apps/app:80", false))
     }
 
+    /// The Ingress spec's Prefix ignores a trailing slash (`/api/` matches `/api`), and
+    /// ingress-nginx follows it; the conversion must not take `/api` from its backend.
+    @Test func nginxPrefixWithATrailingSlashAlsoMatchesThePathWithout() throws {
+        let (result, diagnostics) = convertManifests(ingress("api", path: "/api/", className: "nginx", annotations: [
+            "nginx.ingress.kubernetes.io/auth-url": "http://authelia.auth.svc.cluster.local:9091/api/authz/forward-auth",
+        ]))
+        #expect(!diagnostics.hasErrors, "\(diagnostics.all)")
+        #expect(result?.failures.isEmpty == true)
+        #expect(routed(result, host: "a.example.com", path: "/api") == ("apps/app:80", true))
+        #expect(routed(result, host: "a.example.com", path: "/api/x") == ("apps/app:80", true))
+        #expect(routed(result, host: "a.example.com", path: "/apix").backend == nil)
+    }
+
     @Test func withStrictPrefixMatchingAdministratorIsPublic() throws {
         let (result, _) = convertManifests(Self.adminBehindAuth, importer: IngressImporter(strictPrefix: true))
         #expect(routed(result, host: "a.example.com", path: "/administrator") == ("apps/app:80", false))

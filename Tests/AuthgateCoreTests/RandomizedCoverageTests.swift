@@ -228,3 +228,93 @@ struct RandomizedFindingsTests {
         #expect(routed(result, host: "a.example.com", path: "/static/admin/x") == ("default/admin:80", true))
     }
 }
+
+/// The same property for Ingress manifests: random Ingresses for Traefik's provider
+/// (forwardAuth and stripPrefix Middlewares, Exact, Prefix and
+/// `router.pathmatcher` paths) and for ingress-nginx (`auth-url`, regex paths), in one
+/// or two namespaces, converted together.
+struct RandomizedIngressCoverageTests {
+    static let middlewares = """
+        ---
+        apiVersion: traefik.io/v1alpha1
+        kind: Middleware
+        metadata: {name: sso, namespace: apps}
+        spec:
+          forwardAuth:
+            address: http://authelia.auth.svc.cluster.local:9091/api/authz/forward-auth
+        ---
+        apiVersion: traefik.io/v1alpha1
+        kind: Middleware
+        metadata: {name: strip, namespace: apps}
+        spec:
+          stripPrefix:
+            prefixes: [/api]
+
+        """
+
+    static func manifests(_ random: inout RandomizedCoverageTests.Generator) -> String {
+        var text = middlewares
+        let paths = ["/", "/api", "/api/", "/api/v1", "/admin", "/static", "/ap", "/a/b"]
+        for index in 0..<Int.random(in: 1...5, using: &random) {
+            let host = ["a.example.com", "a.example.com", "b.example.com"].randomElement(using: &random)!
+            let path = paths.randomElement(using: &random)!
+            let namespace = Int.random(in: 0..<4, using: &random) == 0 ? "other" : "apps"
+            var annotations: [String: String] = [:]
+            var className = "traefik"
+            var pathType = ["Prefix", "Prefix", "Exact", "ImplementationSpecific"].randomElement(using: &random)!
+            var written = path
+            switch Int.random(in: 0..<6, using: &random) {
+            case 0, 1:
+                if namespace == "apps" { annotations["traefik.ingress.kubernetes.io/router.middlewares"] = "apps-sso@kubernetescrd" }
+            case 2:
+                if namespace == "apps" { annotations["traefik.ingress.kubernetes.io/router.middlewares"] = "apps-strip@kubernetescrd,apps-sso@kubernetescrd" }
+            case 3:
+                className = "nginx"
+                annotations["nginx.ingress.kubernetes.io/auth-url"] = "http://authelia.auth.svc.cluster.local:9091/api/authz/forward-auth"
+            case 4:
+                className = "nginx"
+                if Bool.random(using: &random) {
+                    annotations["nginx.ingress.kubernetes.io/use-regex"] = "true"
+                    pathType = "ImplementationSpecific"
+                    written = path == "/" ? "/" : path + "(/|$)"
+                }
+            default:
+                annotations["traefik.ingress.kubernetes.io/router.pathmatcher"] = ["PathPrefix", "Path"].randomElement(using: &random)!
+            }
+            if pathType == "ImplementationSpecific" && className == "traefik" && annotations["traefik.ingress.kubernetes.io/router.pathmatcher"] == nil {
+                pathType = "Prefix"
+            }
+            text += ingress("i\(index)", namespace: namespace, host: host, path: written, pathType: pathType,
+                            service: "s\(index)", className: className, annotations: annotations)
+        }
+        return text
+    }
+
+    @Test func ingressConversionsThatPassTheCheckHoldOnPathsTheProbesDidNotChoose() throws {
+        var random = RandomizedCoverageTests.Generator(state: 0x1A6E55)
+        var passed = 0
+        var reported = 0
+        var refused = 0
+        for _ in 0..<300 {
+            let text = Self.manifests(&random)
+            let extra = RandomizedCoverageTests.randomPaths(&random, count: 150)
+            let (result, diagnostics) = convertManifests(text)
+            guard let result else {
+                refused += 1
+                if ProcessInfo.processInfo.environment["AUTHGATE_RANDOM_VERBOSE"] != nil { print("REFUSED \(diagnostics.errors.first?.message ?? "?")\n\(text)") }
+                continue
+            }
+            if !result.failures.isEmpty {
+                reported += 1
+                if ProcessInfo.processInfo.environment["AUTHGATE_RANDOM_VERBOSE"] != nil { print("REPORTED \(result.failures.map { "\($0.kind) \($0.paths.prefix(2))" })\n\(text)") }
+                continue
+            }
+            passed += 1
+            let holes = CoverageCheck.run(plan: result.plan, emission: result.emission, paths: { _ in extra }).filter(\.isFailure)
+            #expect(holes.isEmpty, "the probes missed \(holes.map { "\($0.kind) \($0.host) \($0.paths.prefix(3)): expected \($0.expected), got \($0.actual)" }) for:\n\(text)")
+            if !holes.isEmpty { break }
+        }
+        print("randomized Ingress coverage: \(passed) passed and held, \(reported) reported by the check, \(refused) refused")
+        #expect(passed > 220, "only \(passed) of 300 random manifests converted cleanly (\(reported) reported, \(refused) refused)")
+    }
+}

@@ -156,7 +156,13 @@ public struct IngressImporter: Sendable {
         case .nginx:
             if path.pathType == "Exact" { return (.exact(value), value) }
             if useRegex { return (.regex("^" + value), value) }
-            if path.pathType == "Prefix" { return (value == "/" ? .any : .segmentPrefix(value), value) }
+            // The Ingress spec's Prefix, which ingress-nginx passes the conformance
+            // tests for: element-wise, and a trailing slash is ignored (`/api/`
+            // matches `/api`).
+            if path.pathType == "Prefix" {
+                let stem = value.count > 1 && value.hasSuffix("/") ? String(value.dropLast()) : value
+                return (stem == "/" ? .any : .segmentPrefix(stem), value)
+            }
             return (value == "/" ? .any : .prefix(value), value)
         }
     }
