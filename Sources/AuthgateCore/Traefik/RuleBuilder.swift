@@ -160,7 +160,11 @@ enum RuleSimplifier {
         }
         // Caddy matches paths case-insensitively; Gateway API does not.
         for path in Array(paths) { paths.insert(path.uppercased()) }
-        return paths.filter { $0.hasPrefix("/") }.sorted()
+        // Both sides merge repeated slashes before matching (Caddy's path matcher;
+        // Traefik 3.7 sanitizes request paths), so a probe never holds them.
+        return Set(paths.filter { $0.hasPrefix("/") }.map { path in
+            path.contains("//") ? path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/").withLeadingSlash(trailing: path.hasSuffix("/")) : path
+        }).sorted()
     }
 
     static func simplify(_ rules: [HTTPRouteRule], hosts: [String] = [], competitors: [HTTPRoute] = [], probes: [String]) -> [HTTPRouteRule] {
@@ -296,5 +300,12 @@ enum RuleSimplifier {
             filters = rule.filters
             backendRefs = rule.backendRefs
         }
+    }
+}
+
+private extension String {
+    func withLeadingSlash(trailing: Bool) -> String {
+        let body = "/" + self
+        return trailing && body != "/" ? body + "/" : body
     }
 }
