@@ -86,6 +86,18 @@ struct IngressImportTests {
         #expect(routed(result, host: "a.example.com", path: "/apix").backend == nil)
     }
 
+    /// Work per host grows with the square of its patterns, so a host with more than
+    /// 1,000 is refused at its first path instead of running for hours.
+    @Test func aHostWithMoreThanAThousandPatternsIsRefused() throws {
+        var yaml = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: many, namespace: apps}\nspec:\n  ingressClassName: traefik\n  rules:\n  - host: a.example.com\n    http:\n      paths:\n"
+        for index in 0...DecisionBuilder.maxPatternsPerHost {
+            yaml += "      - {path: /p\(index), pathType: Prefix, backend: {service: {name: s, port: {number: 80}}}}\n"
+        }
+        let (result, diagnostics) = convertManifests(yaml)
+        #expect(result == nil)
+        #expect(diagnostics.errors.first?.description.hasPrefix("in.yaml:10:9: error: a.example.com has 1001 distinct path patterns") == true, "\(diagnostics.errors)")
+    }
+
     @Test func withStrictPrefixMatchingAdministratorIsPublic() throws {
         let (result, _) = convertManifests(Self.adminBehindAuth, importer: IngressImporter(strictPrefix: true))
         #expect(routed(result, host: "a.example.com", path: "/administrator") == ("apps/app:80", false))

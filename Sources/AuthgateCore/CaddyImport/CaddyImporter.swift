@@ -71,7 +71,7 @@ public struct CaddyImporter: Sendable {
         var sites: [SitePlan] = []
         for (index, entry) in programs.enumerated() {
             let others = broad.filter { $0 != index }.map { (programs[$0].program, programs[$0].hosts) }
-            sites += hostGroups(program: entry.program, hosts: entry.hosts, providers: providers, location: entry.location, others: others,
+            sites += try hostGroups(program: entry.program, hosts: entry.hosts, providers: providers, location: entry.location, others: others,
                                 hostOwner: hostOwner, diagnostics: &diagnostics)
         }
         var plan = MigrationPlan(sites: sites, authProviders: providers)
@@ -95,7 +95,7 @@ public struct CaddyImporter: Sendable {
     private func hostGroups(
         program: CaddyProgram, hosts: [String], providers: [AuthProvider], location: SourceLocation?, others: [(CaddyProgram, [String])],
         hostOwner: [String: SourceLocation], diagnostics: inout Diagnostics
-    ) -> [SitePlan] {
+    ) throws(DiagnosticError) -> [SitePlan] {
         var matcherHosts: [String] = []
         func collect(_ conditions: [CaddyCondition]) {
             for condition in conditions {
@@ -142,6 +142,7 @@ public struct CaddyImporter: Sendable {
                     : group.hosts.contains { host in otherHosts.contains { $0 != host && $0.hasPrefix("*.") && HostName.gatewayMatches(pattern: $0, host: host.hasPrefix("*.") ? "authgate-probe" + host.dropFirst() : host) } }
                 if covers { groupProgram.boundaryPatterns += other.boundaryPatterns }
             }
+            try DecisionBuilder.checkSize(groupProgram, host: group.hosts.first ?? "the catch-all site", at: location)
             let decisions = DecisionBuilder.decisions(for: groupProgram, host: group.representative, authProviders: providers)
             if let index = plans.firstIndex(where: { $0.decisions == decisions && !$0.hosts.isEmpty && !group.hosts.isEmpty }) {
                 plans[index].hosts += group.hosts

@@ -29,7 +29,7 @@ public struct IngressImporter: Sendable {
             replaced.append(ObjectRef(group: ingress.group, kind: "Ingress", namespace: ingress.namespace, name: ingress.name))
         }
         diagnostics.append(contentsOf: middlewares.diagnostics)
-        var plan = MigrationPlan(sites: sites(from: routers, providers: middlewares.providers, diagnostics: &diagnostics), authProviders: middlewares.providers)
+        var plan = MigrationPlan(sites: try sites(from: routers, providers: middlewares.providers, diagnostics: &diagnostics), authProviders: middlewares.providers)
         plan.replacedObjects = replaced
         AuthentikOutpostPaths.add(to: &plan, diagnostics: &diagnostics)
         return plan
@@ -184,7 +184,7 @@ public struct IngressImporter: Sendable {
 
     /// One site per host: its own routers, the wildcard hosts' that match it and the
     /// host-less ones, in the namespace of its first Ingress.
-    private func sites(from routers: [IngressRouter], providers: [AuthProvider], diagnostics: inout Diagnostics) -> [SitePlan] {
+    private func sites(from routers: [IngressRouter], providers: [AuthProvider], diagnostics: inout Diagnostics) throws(DiagnosticError) -> [SitePlan] {
         // Routers by host, so each host looks only at its own, the host-less ones and
         // the wildcards (never every router of the input); kept in input order, which
         // decides ties.
@@ -208,6 +208,7 @@ public struct IngressImporter: Sendable {
                 diagnostics.append(.warning("host \(host ?? "(any)") is served by Ingresses in several namespaces (\(namespaces.sorted().joined(separator: ", "))); its HTTPRoute goes in \(own[0].namespace) and refers to the others' Services through ReferenceGrants", at: own[0].location))
             }
             let behaviour = IngressBehaviour(routers: applicable, boundaryPatterns: applicable.map(\.match))
+            try DecisionBuilder.checkSize(behaviour, host: host ?? "requests without a host", at: own.first?.location)
             var site = SitePlan(
                 hosts: host.map { [$0] } ?? [], decisions: DecisionBuilder.decisions(for: behaviour, host: representative, authProviders: providers),
                 behaviour: behaviour, location: own.first?.location)

@@ -5,6 +5,18 @@
 /// This works for any source whose matchers nest (prefixes, exact paths, globs under
 /// a prefix); where they cross, the coverage check finds the paths that differ.
 public enum DecisionBuilder {
+    /// Each pattern of a host is checked against the others (decisions, rules, the
+    /// coverage check), so the work per host grows with the square of its patterns:
+    /// 1,000 take about 10 s on two cores. Beyond that authgate refuses the host
+    /// rather than run for hours on a hostile input.
+    public static let maxPatternsPerHost = 1_000
+
+    public static func checkSize(_ behaviour: any SourceBehaviour, host: String, at location: SourceLocation?) throws(DiagnosticError) {
+        let count = Set(behaviour.boundaryPatterns).count
+        guard count > maxPatternsPerHost else { return }
+        throw DiagnosticError("\(host) has \(count) distinct path patterns; authgate checks each against the others and converts at most \(maxPatternsPerHost) per host (split the site, or merge patterns)", at: location)
+    }
+
     public static func decisions(for behaviour: any SourceBehaviour, host: String, authProviders: [AuthProvider]) -> [RoutingDecision] {
         let patterns = orderedPatterns(behaviour.boundaryPatterns)
         var decisions: [RoutingDecision] = []
