@@ -117,31 +117,41 @@ struct RandomizedCoverageTests {
 
     @Test func conversionsThatPassTheCheckHoldOnPathsTheProbesDidNotChoose() throws {
         var random = Generator(state: 0x5EED_A17E)
-        var passed = 0
-        var reported = 0
-        var refused = 0
-        for _ in 0..<400 {
-            let text = Self.caddyfile(&random)
-            let extra = Self.randomPaths(&random, count: 200)
+        let counts = try Self.checkRandomConversions(400, extraPaths: 200, random: &random, make: Self.caddyfile) { text in try convert(text) }
+        print("randomized coverage: \(counts.passed) passed and held, \(counts.reported) reported by the check, \(counts.refused) refused")
+        // Most random files convert, so the property is not held vacuously.
+        #expect(counts.passed > 300, "only \(counts.passed) of 400 random Caddyfiles converted cleanly (\(counts.reported) reported, \(counts.refused) refused)")
+    }
+
+    /// Converts `count` random inputs; each that passes the coverage check is checked
+    /// again on `extraPaths` random paths and must hold there too. Stops at the first
+    /// hole. `AUTHGATE_RANDOM_VERBOSE=1` prints the refused and reported inputs.
+    static func checkRandomConversions(
+        _ count: Int, extraPaths: Int, random: inout Generator, make: (inout Generator) -> String,
+        convert: (String) throws -> (Conversion.Result?, Diagnostics)
+    ) throws -> (passed: Int, reported: Int, refused: Int) {
+        let verbose = ProcessInfo.processInfo.environment["AUTHGATE_RANDOM_VERBOSE"] != nil
+        var passed = 0, reported = 0, refused = 0
+        for _ in 0..<count {
+            let text = make(&random)
+            let extra = randomPaths(&random, count: extraPaths)
             let (result, diagnostics) = try convert(text)
             guard let result else {
                 refused += 1
-                if ProcessInfo.processInfo.environment["AUTHGATE_RANDOM_VERBOSE"] != nil { print("REFUSED \(diagnostics.errors.first?.message ?? "?")") }
+                if verbose { print("REFUSED \(diagnostics.errors.first?.message ?? "?")\n\(text)") }
                 continue
             }
             if !result.failures.isEmpty {
                 reported += 1
-                if ProcessInfo.processInfo.environment["AUTHGATE_RANDOM_VERBOSE"] != nil { print("REPORTED \(result.failures.map { "\($0.kind) \($0.paths.prefix(2))" })\n\(text)") }
+                if verbose { print("REPORTED \(result.failures.map { "\($0.kind) \($0.paths.prefix(2))" })\n\(text)") }
                 continue
             }
             passed += 1
             let holes = CoverageCheck.run(plan: result.plan, emission: result.emission, paths: { _ in extra }).filter(\.isFailure)
-            #expect(holes.isEmpty, "the probes missed \(holes.map { "\($0.kind) \($0.paths.prefix(3)): expected \($0.expected), got \($0.actual)" }) for:\n\(text)")
+            #expect(holes.isEmpty, "the probes missed \(holes.map { "\($0.kind) \($0.host) \($0.paths.prefix(3)): expected \($0.expected), got \($0.actual)" }) for:\n\(text)")
             if !holes.isEmpty { break }
         }
-        print("randomized coverage: \(passed) passed and held, \(reported) reported by the check, \(refused) refused")
-        // Most random files convert, so the property is not held vacuously.
-        #expect(passed > 300, "only \(passed) of 400 random Caddyfiles converted cleanly (\(reported) reported, \(refused) refused)")
+        return (passed, reported, refused)
     }
 }
 
@@ -294,29 +304,10 @@ struct RandomizedIngressCoverageTests {
 
     @Test func ingressConversionsThatPassTheCheckHoldOnPathsTheProbesDidNotChoose() throws {
         var random = RandomizedCoverageTests.Generator(state: 0x1A6E55)
-        var passed = 0
-        var reported = 0
-        var refused = 0
-        for _ in 0..<300 {
-            let text = Self.manifests(&random)
-            let extra = RandomizedCoverageTests.randomPaths(&random, count: 150)
-            let (result, diagnostics) = convertManifests(text)
-            guard let result else {
-                refused += 1
-                if ProcessInfo.processInfo.environment["AUTHGATE_RANDOM_VERBOSE"] != nil { print("REFUSED \(diagnostics.errors.first?.message ?? "?")\n\(text)") }
-                continue
-            }
-            if !result.failures.isEmpty {
-                reported += 1
-                if ProcessInfo.processInfo.environment["AUTHGATE_RANDOM_VERBOSE"] != nil { print("REPORTED \(result.failures.map { "\($0.kind) \($0.paths.prefix(2))" })\n\(text)") }
-                continue
-            }
-            passed += 1
-            let holes = CoverageCheck.run(plan: result.plan, emission: result.emission, paths: { _ in extra }).filter(\.isFailure)
-            #expect(holes.isEmpty, "the probes missed \(holes.map { "\($0.kind) \($0.host) \($0.paths.prefix(3)): expected \($0.expected), got \($0.actual)" }) for:\n\(text)")
-            if !holes.isEmpty { break }
+        let counts = try RandomizedCoverageTests.checkRandomConversions(300, extraPaths: 150, random: &random, make: Self.manifests) { text in
+            convertManifests(text)
         }
-        print("randomized Ingress coverage: \(passed) passed and held, \(reported) reported by the check, \(refused) refused")
-        #expect(passed > 220, "only \(passed) of 300 random manifests converted cleanly (\(reported) reported, \(refused) refused)")
+        print("randomized Ingress coverage: \(counts.passed) passed and held, \(counts.reported) reported by the check, \(counts.refused) refused")
+        #expect(counts.passed > 220, "only \(counts.passed) of 300 random manifests converted cleanly (\(counts.reported) reported, \(counts.refused) refused)")
     }
 }
