@@ -246,14 +246,7 @@ struct RandomizedFindingsTests {
 /// `router.pathmatcher` paths) and for ingress-nginx (`auth-url`, regex paths), in one
 /// or two namespaces, converted together.
 struct RandomizedIngressCoverageTests {
-    static let middlewares = """
-        ---
-        apiVersion: traefik.io/v1alpha1
-        kind: Middleware
-        metadata: {name: sso, namespace: apps}
-        spec:
-          forwardAuth:
-            address: http://authelia.auth.svc.cluster.local:9091/api/authz/forward-auth
+    static let middlewares = forwardAuthMiddleware + """
         ---
         apiVersion: traefik.io/v1alpha1
         kind: Middleware
