@@ -38,39 +38,73 @@ struct EndToEndTests {
             let (converted, _) = try convert(text, options: options)
             guard let result = converted, result.failures.isEmpty else { continue }
             ran += 1
-            var checks: [String] = []
-            for site in result.plan.sites where !site.hosts.contains(where: { $0.hasPrefix("*.") }) {
-                for host in site.hosts {
-                    for path in Array(paths) + RuleSimplifier.probes(for: site).filter({ $0 == $0.lowercased() && !$0.hasPrefix("/outpost.goauthentik.io") }).prefix(8) {
-                        let outcome = site.behaviour.outcome(host: host, path: path).reachingAuthServerNeedsNoAuth(result.plan.authProviders)
-                        switch outcome.terminal {
-                        case .proxy(let upstreams):
-                            guard let upstream = upstreams.first, let ref = result.emission.ref(for: upstream, path: path) else { continue }
-                            checks.append("  - {host: \(host), path: \"\(path)\", backend: \(ref.namespace ?? "apps")/\(ref.name):\(ref.port), protected: \(!outcome.auth.isEmpty)}")
-                        case .answeredByProxy, .unhandled:
-                            checks.append("  - {host: \(host), path: \"\(path)\", backend: null}")
-                        case .redirect:
-                            continue
-                        }
-                    }
-                }
-            }
+            let checks = Self.checks(result, paths: Array(paths))
             guard !checks.isEmpty else { continue }
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("authgate-random-e2e-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: folder) }
-            try text.write(to: folder.appendingPathComponent("Caddyfile"), atomically: true, encoding: .utf8)
             // The command's own output and warnings (the harness reads the warnings to
             // tell declared differences apart).
             let run = try runAuthgate(["convert", "-", "--namespace", "apps"], stdin: text)
             #expect(run.status == 0 && run.stdout == result.yaml, "the command and the library disagree:\n\(run.stderr)")
-            try run.stdout.write(to: folder.appendingPathComponent("expected.yaml"), atomically: true, encoding: .utf8)
-            try run.stderr.write(to: folder.appendingPathComponent("expected-stderr.txt"), atomically: true, encoding: .utf8)
-            try ("checks:\n" + checks.joined(separator: "\n") + "\n").write(to: folder.appendingPathComponent("expectations.yaml"), atomically: true, encoding: .utf8)
-            let (status, output) = try Self.runHarness(sample: folder, options: ["--allow-dead-upstreams"])
+            let (status, output) = try Self.runSample(yaml: run.stdout, stderr: run.stderr, checks: checks, caddyfile: text)
             #expect(status == 0, "a random Caddyfile routes differently in real Traefik:\n\(text)\n\(output)")
             if status != 0 { break }
         }
+    }
+
+    /// Random Ingress sets (RandomizedIngressCoverageTests' generator) that convert
+    /// cleanly, served by real Traefik from the converted objects; the expectations
+    /// come from authgate's model of the Traefik and ingress-nginx providers.
+    @Test func randomIngressSetsRouteInRealTraefikAsTheirControllersDid() throws {
+        var random = RandomizedCoverageTests.Generator(state: 0x1E2E)
+        var ran = 0
+        while ran < 3 {
+            let text = RandomizedIngressCoverageTests.manifests(&random)
+            let paths = RandomizedCoverageTests.randomPaths(&random, count: 40).filter { $0 == $0.lowercased() }.prefix(12)
+            let (converted, _) = convertManifests(text)
+            guard let result = converted, result.failures.isEmpty else { continue }
+            ran += 1
+            let checks = Self.checks(result, paths: Array(paths))
+            guard !checks.isEmpty else { continue }
+            let run = try runAuthgate(["convert", "-", "--from", "manifests"], stdin: text)
+            #expect(run.status == 0 && run.stdout == result.yaml, "the command and the library disagree:\n\(run.stderr)")
+            let (status, output) = try Self.runSample(yaml: run.stdout, stderr: run.stderr, checks: checks, caddyfile: nil)
+            #expect(status == 0, "a random Ingress set routes differently in real Traefik:\n\(text)\n\(output)")
+            if status != 0 { break }
+        }
+    }
+
+    /// What authgate's model of the source says each path ends as, in the harness's
+    /// expectation form (lower-case paths; redirects left to the differential run).
+    static func checks(_ result: Conversion.Result, paths: [String]) -> [String] {
+        var checks: [String] = []
+        for site in result.plan.sites where !site.hosts.contains(where: { $0.hasPrefix("*.") }) {
+            for host in site.hosts {
+                for path in paths + RuleSimplifier.probes(for: site).filter({ $0 == $0.lowercased() && !$0.hasPrefix("/outpost.goauthentik.io") }).prefix(8) {
+                    let outcome = site.behaviour.outcome(host: host, path: path).reachingAuthServerNeedsNoAuth(result.plan.authProviders)
+                    switch outcome.terminal {
+                    case .proxy(let upstreams):
+                        guard let upstream = upstreams.first, let ref = result.emission.ref(for: upstream, path: path) else { continue }
+                        checks.append("  - {host: \(host), path: \"\(path)\", backend: \(ref.namespace ?? site.namespace ?? "apps")/\(ref.name):\(ref.port), protected: \(!outcome.auth.isEmpty)}")
+                    case .answeredByProxy, .unhandled:
+                        checks.append("  - {host: \(host), path: \"\(path)\", backend: null}")
+                    case .redirect:
+                        continue
+                    }
+                }
+            }
+        }
+        return checks
+    }
+
+    /// Writes a sample folder for the harness and runs it.
+    static func runSample(yaml: String, stderr: String, checks: [String], caddyfile: String?) throws -> (Int32, String) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("authgate-random-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        if let caddyfile { try caddyfile.write(to: folder.appendingPathComponent("Caddyfile"), atomically: true, encoding: .utf8) }
+        try yaml.write(to: folder.appendingPathComponent("expected.yaml"), atomically: true, encoding: .utf8)
+        try stderr.write(to: folder.appendingPathComponent("expected-stderr.txt"), atomically: true, encoding: .utf8)
+        try ("checks:\n" + checks.joined(separator: "\n") + "\n").write(to: folder.appendingPathComponent("expectations.yaml"), atomically: true, encoding: .utf8)
+        return try runHarness(sample: folder, options: ["--allow-dead-upstreams"])
     }
 
     static func runHarness(sample: URL, options: [String] = []) throws -> (Int32, String) {

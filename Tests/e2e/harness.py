@@ -127,10 +127,17 @@ class Harness:
                 key = (url.hostname, url.hostname, port)
                 label = f"{url.hostname}:{port}"
             stub = self.stubs.get(key)
+            copied = forward.get("authResponseHeaders", [])
             if stub is None:
-                stub = auth_stub(label, kind, url.path, forward.get("authResponseHeaders", []))
+                stub = auth_stub(label, kind, url.path, copied)
+                stub.copied_by_all = {h.lower() for h in copied}
                 self.stubs[key] = stub
                 self.auth_stubs.append(stub)
+            else:
+                # Middlewares sharing one auth server may copy different headers: it
+                # answers with all of them, and a backend must get those every one copies.
+                stub.response_headers += [h for h in copied if h not in stub.response_headers]
+                stub.copied_by_all &= {h.lower() for h in copied}
             stub.middleware = f"{middleware['metadata']['namespace']}/{middleware['metadata']['name']}"
             self.note(f"forwardAuth {stub.middleware}: {forward['address']} -> 127.0.0.1:{stub.port}{url.path}")
             forward["address"] = f"http://127.0.0.1:{stub.port}{url.path}"
@@ -356,7 +363,7 @@ class Harness:
                 self.fail(f"{where}: with a session expected {check['backend']}, got {status} from {backend}")
                 return
             received = {k.lower() for k in body.get("headers", {})}
-            wanted = {h.lower() for stub in self.auth_stubs for h in stub.response_headers}
+            wanted = {h for stub in self.auth_stubs for h in getattr(stub, "copied_by_all", {x.lower() for x in stub.response_headers})}
             if "credentials" in self.expectations and check.get("protected") == "basic":
                 if "authorization" not in received:
                     self.fail(f"{where}: basic auth passed but the backend got no Authorization header")
