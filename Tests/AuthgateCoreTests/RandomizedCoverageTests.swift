@@ -304,3 +304,45 @@ struct RandomizedIngressCoverageTests {
         #expect(counts.passed > 220, "only \(counts.passed) of 300 random manifests converted cleanly (\(counts.reported) reported, \(counts.refused) refused)")
     }
 }
+
+/// A large route's routers are indexed by the first path segment their matches fix;
+/// the index must choose exactly the winners a scan of every router chooses.
+struct TraefikRoutingIndexTests {
+    @Test func theSegmentIndexChoosesTheWinnersAFullScanChooses() {
+        var random = RandomizedCoverageTests.Generator(state: 0x1DE7)
+        let values = ["/api", "/api/", "/api/v1", "/API/", "/admin", "/ap", "/static/x", "/a/b", "/", "/x.js"]
+        let expressions = ["^/api/", "(?i)^/api/v[0-9]+/", "(?i)^^^/static/", "^/ap", "\\.js$", "(?i)^/s", "^/a(/|$)", "^(?s:.*)(?:/x$)"]
+        for _ in 0..<20 {
+            var rules: [HTTPRouteRule] = []
+            for _ in 0..<Int.random(in: 12...40, using: &random) {
+                let match: PathMatch
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: match = PathMatch(.exact, values.randomElement(using: &random)!)
+                case 1: match = PathMatch(.pathPrefix, values.randomElement(using: &random)!)
+                default: match = PathMatch(.regularExpression, expressions.randomElement(using: &random)!)
+                }
+                rules.append(HTTPRouteRule(matches: [match, PathMatch(.exact, values.randomElement(using: &random)!)]))
+            }
+            let route = HTTPRoute(name: "r", namespace: "ns", parentRefs: [], hostnames: ["app.example.com"], rules: rules)
+            let routing = TraefikRouting(routes: [route])
+            let paths = RandomizedCoverageTests.randomPaths(&random, count: 60) + ["/", "/api", "/API/V1/x", "/\u{17F}tatic/x", "/ap", "/a"]
+            for path in paths {
+                // Every router, scanned: the highest priority wins, ties keep rule order.
+                var best = Int.min
+                var expected: [Int] = []
+                for (index, rule) in rules.enumerated() {
+                    for match in rule.matches where routing.matches(match, path) {
+                        let priority = TraefikRouting.pathPriority(match) + "app.example.com".utf8.count + rules.count - index
+                        if priority > best {
+                            best = priority
+                            expected = [index]
+                        } else if priority == best && !expected.contains(index) {
+                            expected.append(index)
+                        }
+                    }
+                }
+                #expect(routing.winners(host: "app.example.com", path: path).map(\.rule) == expected, "\(path)")
+            }
+        }
+    }
+}

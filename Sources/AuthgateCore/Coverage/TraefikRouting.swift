@@ -27,6 +27,23 @@ public struct TraefikRouting: Sendable {
     /// every host, so it must not allocate.
     private let routers: [[[Router]]]
     private let hostPriorities: [Int]
+    /// Per route, its routers by the first path segment every path they match has
+    /// (lower-cased), and those that have none known: a request looks only at its own
+    /// segment's routers and the unknown ones, not at every router of a large route.
+    private let segmentIndex: [SegmentIndex]
+
+    private struct SegmentIndex {
+        var bySegment: [Substring: [RouterID]] = [:]
+        var unknown: [RouterID] = []
+        /// Small routes are scanned whole.
+        var isUsed = false
+    }
+
+    private struct RouterID: Comparable {
+        var rule: Int32
+        var router: Int32
+        static func < (a: RouterID, b: RouterID) -> Bool { (a.rule, a.router) < (b.rule, b.router) }
+    }
 
     /// One router: a match of a kept rule, with its path priority and its test.
     private struct Router {
@@ -78,6 +95,22 @@ public struct TraefikRouting: Sendable {
         self.routers = routers
         self.hostPriorities = hostPriorities
         regexes = RegexCache(patterns)
+        segmentIndex = routers.map { rules in
+            var index = SegmentIndex()
+            guard rules.reduce(0, { $0 + $1.count }) > 32 else { return index }
+            index.isUsed = true
+            for (ruleIndex, rule) in rules.enumerated() {
+                for (routerIndex, router) in rule.enumerated() {
+                    let id = RouterID(rule: Int32(ruleIndex), router: Int32(routerIndex))
+                    if let segment = Self.firstSegment(of: router.test) {
+                        index.bySegment[segment, default: []].append(id)
+                    } else {
+                        index.unknown.append(id)
+                    }
+                }
+            }
+            return index
+        }
     }
 
     private static func test(_ match: PathMatch) -> Router.Test {
@@ -91,8 +124,55 @@ public struct TraefikRouting: Sendable {
         }
     }
 
+    /// The first path segment, lower-cased, that every path a router matches begins
+    /// with, when its test fixes one: an Exact value, a PathPrefix, or an expression
+    /// anchored with `^` whose literal start runs past the segment's end.
+    private static func firstSegment(of test: Router.Test) -> Substring? {
+        let start: String
+        var complete: Bool
+        switch test {
+        case .everything: return nil
+        case .exact(let value): start = value; complete = true
+        case .prefix(let value, _): start = value; complete = true
+        case .regex(let pattern):
+            let literal = RegexCache.anchoredLiteral(pattern)
+            guard !literal.prefix.isEmpty, literal.prefix.allSatisfy({ $0 < 0x80 }) else { return nil }
+            start = String(decoding: literal.prefix, as: UTF8.self)
+            complete = false
+        }
+        guard start.hasPrefix("/") else { return nil }
+        let rest = start.dropFirst()
+        if let slash = rest.firstIndex(of: "/") {
+            return Substring(rest[..<slash].lowercased())
+        }
+        // `/api` as an Exact value or a trimmed PathPrefix is the whole segment; as the
+        // literal start of an expression it may continue (`/apix`).
+        return complete ? Substring(rest.lowercased()) : nil
+    }
+
+    /// The request path's first segment, lower-cased, for the segment index; nil
+    /// when the index cannot be used (past ASCII, case folding is Unicode's).
+    private static func indexSegment(of path: String) -> Substring? {
+        let rest = path.utf8.dropFirst()
+        let end = rest.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
+        let segmentBytes = rest[..<end]
+        guard path.utf8.first == UInt8(ascii: "/"), segmentBytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        return Substring(String(decoding: segmentBytes, as: UTF8.self).lowercased())
+    }
+
+    /// The routers of a route worth testing for a path, in rule and router order.
+    private func routerCandidates(route: Int, segment: Substring?) -> [RouterID]? {
+        let index = segmentIndex[route]
+        guard index.isUsed, let segment else { return nil }
+        let found = index.bySegment[segment] ?? []
+        if found.isEmpty { return index.unknown }
+        if index.unknown.isEmpty { return found }
+        return (found + index.unknown).sorted()
+    }
+
     /// The rules that win for a request: one normally, several when routers tie.
     public func winners(host: String, path: String) -> [Hit] {
+        let segment = Self.indexSegment(of: path)
         var best: [Hit] = []
         var bestPriority = Int.min
         let exact = routesByHost[host] ?? []
@@ -102,15 +182,21 @@ public struct TraefikRouting: Sendable {
             guard Self.hostMatches(route.hostnames, host) else { continue }
             let hostPriority = hostPriorities[routeIndex]
             let rules = routers[routeIndex]
-            for (ruleIndex, rule) in rules.enumerated() {
-                for router in rule where passes(router.test, path) {
-                    let priority = router.pathPriority + hostPriority + rules.count - ruleIndex
-                    if priority > bestPriority {
-                        bestPriority = priority
-                        best = [Hit(route: routeIndex, rule: ruleIndex, priority: priority)]
-                    } else if priority == bestPriority && !best.contains(where: { $0.route == routeIndex && $0.rule == ruleIndex }) {
-                        best.append(Hit(route: routeIndex, rule: ruleIndex, priority: priority))
-                    }
+            func consider(_ ruleIndex: Int, _ router: Router) {
+                guard passes(router.test, path) else { return }
+                let priority = router.pathPriority + hostPriority + rules.count - ruleIndex
+                if priority > bestPriority {
+                    bestPriority = priority
+                    best = [Hit(route: routeIndex, rule: ruleIndex, priority: priority)]
+                } else if priority == bestPriority && !best.contains(where: { $0.route == routeIndex && $0.rule == ruleIndex }) {
+                    best.append(Hit(route: routeIndex, rule: ruleIndex, priority: priority))
+                }
+            }
+            if let ids = routerCandidates(route: routeIndex, segment: segment) {
+                for id in ids { consider(Int(id.rule), rules[Int(id.rule)][Int(id.router)]) }
+            } else {
+                for (ruleIndex, rule) in rules.enumerated() {
+                    for router in rule { consider(ruleIndex, router) }
                 }
             }
         }
@@ -129,12 +215,30 @@ public struct TraefikRouting: Sendable {
     /// `winners`; a caller that removes rules can rank what is left without testing
     /// the paths again.
     public func matchingRules(host: String, path: String) -> [RuleMatch] {
+        let segment = Self.indexSegment(of: path)
         var found: [RuleMatch] = []
         let exact = routesByHost[host] ?? []
         let candidates = broadRoutes.isEmpty ? exact : exact.isEmpty ? broadRoutes : Set(exact + broadRoutes).sorted()
         for routeIndex in candidates where Self.hostMatches(routes[routeIndex].hostnames, host) {
             let hostPriority = hostPriorities[routeIndex]
-            for (ruleIndex, rule) in routers[routeIndex].enumerated() {
+            let rules = routers[routeIndex]
+            if let ids = routerCandidates(route: routeIndex, segment: segment) {
+                var bestByRule: [Int: Int] = [:]
+                var order: [Int] = []
+                for id in ids where passes(rules[Int(id.rule)][Int(id.router)].test, path) {
+                    let rule = Int(id.rule)
+                    let priority = rules[rule][Int(id.router)].pathPriority + hostPriority
+                    if let known = bestByRule[rule] {
+                        bestByRule[rule] = max(known, priority)
+                    } else {
+                        bestByRule[rule] = priority
+                        order.append(rule)
+                    }
+                }
+                for rule in order { found.append(RuleMatch(route: routeIndex, rule: rule, basePriority: bestByRule[rule]!)) }
+                continue
+            }
+            for (ruleIndex, rule) in rules.enumerated() {
                 var best: Int?
                 for router in rule where passes(router.test, path) {
                     best = max(best ?? Int.min, router.pathPriority + hostPriority)

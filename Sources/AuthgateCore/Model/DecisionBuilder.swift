@@ -7,7 +7,7 @@
 public enum DecisionBuilder {
     /// Each pattern of a host is checked against the others (decisions, rules, the
     /// coverage check), so the work per host grows with the square of its patterns:
-    /// 1,000 take about 10 s on two cores. Beyond that authgate refuses the host
+    /// 1,000 take about 7.5 s on two cores. Beyond that authgate refuses the host
     /// rather than run for hours on a hostile input.
     public static let maxPatternsPerHost = 1_000
 
