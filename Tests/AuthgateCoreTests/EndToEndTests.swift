@@ -28,25 +28,10 @@ struct EndToEndTests {
     /// and an unwritten path between the two servers. This tests the Traefik model
     /// (priorities, padded and `(?i)` expressions, filter order) where the samples do not.
     @Test func randomCaddyfilesRouteInRealTraefikAsInRealCaddy() throws {
-        var random = RandomizedCoverageTests.Generator(state: 0xE2E)
-        var ran = 0
-        while ran < 6 {
-            let text = RandomizedCoverageTests.caddyfile(&random)
-            let paths = RandomizedCoverageTests.randomPaths(&random, count: 40).filter { $0 == $0.lowercased() }.prefix(14)
-            var options = TraefikOptions()
-            options.namespace = "apps"
-            let (converted, _) = try convert(text, options: options)
-            guard let result = converted, result.failures.isEmpty else { continue }
-            ran += 1
-            let checks = Self.checks(result, paths: Array(paths))
-            guard !checks.isEmpty else { continue }
-            // The command's own output and warnings (the harness reads the warnings to
-            // tell declared differences apart).
-            let run = try runAuthgate(["convert", "-", "--namespace", "apps"], stdin: text)
-            #expect(run.status == 0 && run.stdout == result.yaml, "the command and the library disagree:\n\(run.stderr)")
-            let (status, output) = try Self.runSample(yaml: run.stdout, stderr: run.stderr, checks: checks, caddyfile: text)
-            #expect(status == 0, "a random Caddyfile routes differently in real Traefik:\n\(text)\n\(output)")
-            if status != 0 { break }
+        var options = TraefikOptions()
+        options.namespace = "apps"
+        try Self.runRandom(6, seed: 0xE2E, make: RandomizedCoverageTests.caddyfile, arguments: ["--namespace", "apps"], isCaddyfile: true) { text in
+            try convert(text, options: options).0
         }
     }
 
@@ -54,20 +39,31 @@ struct EndToEndTests {
     /// cleanly, served by real Traefik from the converted objects; the expectations
     /// come from authgate's model of the Traefik and ingress-nginx providers.
     @Test func randomIngressSetsRouteInRealTraefikAsTheirControllersDid() throws {
-        var random = RandomizedCoverageTests.Generator(state: 0x1E2E)
+        try Self.runRandom(3, seed: 0x1E2E, make: RandomizedIngressCoverageTests.manifests, arguments: ["--from", "manifests"], isCaddyfile: false) { text in
+            convertManifests(text).0
+        }
+    }
+
+    /// Runs `count` random inputs that convert cleanly through the harness; the
+    /// command's own output and warnings are served (the harness reads the warnings to
+    /// tell declared differences apart), and a Caddyfile also runs in real Caddy.
+    static func runRandom(
+        _ count: Int, seed: UInt64, make: (inout RandomizedCoverageTests.Generator) -> String, arguments: [String], isCaddyfile: Bool,
+        convert: (String) throws -> Conversion.Result?
+    ) throws {
+        var random = RandomizedCoverageTests.Generator(state: seed)
         var ran = 0
-        while ran < 3 {
-            let text = RandomizedIngressCoverageTests.manifests(&random)
-            let paths = RandomizedCoverageTests.randomPaths(&random, count: 40).filter { $0 == $0.lowercased() }.prefix(12)
-            let (converted, _) = convertManifests(text)
-            guard let result = converted, result.failures.isEmpty else { continue }
+        while ran < count {
+            let text = make(&random)
+            let paths = RandomizedCoverageTests.randomPaths(&random, count: 40).filter { $0 == $0.lowercased() }.prefix(14)
+            guard let result = try convert(text), result.failures.isEmpty else { continue }
             ran += 1
             let checks = Self.checks(result, paths: Array(paths))
             guard !checks.isEmpty else { continue }
-            let run = try runAuthgate(["convert", "-", "--from", "manifests"], stdin: text)
+            let run = try runAuthgate(["convert", "-"] + arguments, stdin: text)
             #expect(run.status == 0 && run.stdout == result.yaml, "the command and the library disagree:\n\(run.stderr)")
-            let (status, output) = try Self.runSample(yaml: run.stdout, stderr: run.stderr, checks: checks, caddyfile: nil)
-            #expect(status == 0, "a random Ingress set routes differently in real Traefik:\n\(text)\n\(output)")
+            let (status, output) = try Self.runSample(yaml: run.stdout, stderr: run.stderr, checks: checks, caddyfile: isCaddyfile ? text : nil)
+            #expect(status == 0, "a random input routes differently in real Traefik:\n\(text)\n\(output)")
             if status != 0 { break }
         }
     }
