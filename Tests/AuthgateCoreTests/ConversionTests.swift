@@ -619,12 +619,7 @@ struct AuthAndRewriteOrderTests {
     }
 
     @Test func aTraefikChainKeepsItsOrder() throws {
-        let yaml = """
-            ---
-            apiVersion: traefik.io/v1alpha1
-            kind: Middleware
-            metadata: {name: strip, namespace: apps}
-            spec: {stripPrefix: {prefixes: [/app]}}
+        let yaml = stripAppMiddleware + """
             ---
             apiVersion: traefik.io/v1alpha1
             kind: Middleware

@@ -35,6 +35,16 @@ let forwardAuthMiddleware = """
 
     """
 
+/// A stripPrefix Middleware `strip` removing `/app`, in `apps`.
+let stripAppMiddleware = """
+    ---
+    apiVersion: traefik.io/v1alpha1
+    kind: Middleware
+    metadata: {name: strip, namespace: apps}
+    spec: {stripPrefix: {prefixes: [/app]}}
+
+    """
+
 /// What the emitted routes do, as Traefik routes them.
 func routed(_ result: Conversion.Result?, host: String, path: String) -> (backend: String?, protected: Bool) {
     guard let emission = result?.emission else { return (nil, false) }
@@ -129,12 +139,7 @@ struct IngressImportTests {
     }
 
     @Test func chainsRewritesAndHeadersBecomeFiltersAndOtherKindsAreCopied() throws {
-        let yaml = """
-            ---
-            apiVersion: traefik.io/v1alpha1
-            kind: Middleware
-            metadata: {name: strip, namespace: apps}
-            spec: {stripPrefix: {prefixes: [/app]}}
+        let yaml = stripAppMiddleware + """
             ---
             apiVersion: traefik.io/v1alpha1
             kind: Middleware
