@@ -46,6 +46,9 @@ struct ConversionArguments: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Map a Traefik entry point (router.entrypoints) to a Gateway listener name; repeatable. Entry points not listed keep their name (the Traefik Helm chart names its listeners web and websecure, like its entry points).", valueName: "ENTRYPOINT=LISTENER"))
     var entrypoint: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("A Caddy directive authgate does not know (a plugin's) that you vouch has no effect on who may reach what: it is left out with a warning instead of making the requests it touches unknown; repeatable.", valueName: "NAME"))
+    var ignoreDirective: [String] = []
+
     @Option(name: .long, help: ArgumentHelp("Refuse input files larger than this many bytes (67108864 is 64 MiB).", valueName: "BYTES"))
     var maxInputBytes: Int = 64 << 20
 
@@ -140,6 +143,7 @@ struct ConversionArguments: ParsableArguments {
 
         var conversion = Conversion(fileSystem: fileSystem, environment: ProcessInfo.processInfo.environment, forcedKind: from, options: options)
         conversion.ingressImporter = IngressImporter(ingressClass: ingressClass, strictPrefix: traefikStrictPrefix)
+        conversion.caddyImporter = CaddyImporter(ignoredDirectives: Set(ignoreDirective))
         var diagnostics = Diagnostics()
         let result = conversion.run(inputList, diagnostics: &diagnostics)
         for diagnostic in diagnostics.sorted {

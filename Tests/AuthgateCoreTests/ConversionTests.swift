@@ -172,11 +172,10 @@ struct CaddyImportTests {
 
     @Test(arguments: [
         ("a.com {\n\tencode gzip\n\treverse_proxy app:80\n}\n", "Caddyfile:2:2: warning: 'encode'"),
-        ("a.com {\n\trate_limit 10r/s\n\treverse_proxy app:80\n}\n", "Caddyfile:2:2: warning: unknown directive 'rate_limit'"),
+        ("a.com {\n\thandle_errors {\n\t\trespond \"oops\"\n\t}\n\treverse_proxy app:80\n}\n", "Caddyfile:2:2: warning: 'handle_errors'"),
         ("a.com {\n\trespond /health 200\n\treverse_proxy app:80\n}\n", "Caddyfile:2:2: warning: 'respond' answers requests itself"),
         ("a.com {\n\treverse_proxy app:80 {\n\t\tlb_policy ip_hash\n\t}\n}\n", "Caddyfile:3:3: warning: 'reverse_proxy' sub-directive 'lb_policy'"),
         ("a.com {\n\tforward_auth auth:9000 {\n\t\turi /x\n\t\tmethod GET\n\t}\n\treverse_proxy app:80\n}\n", "Caddyfile:4:3: warning: 'forward_auth' sub-directive 'method'"),
-        ("a.com {\n\t@lan remote_ip private_ranges\n\treverse_proxy @lan app:80\n}\n", "Caddyfile:2:7: warning: matcher type 'remote_ip'"),
         ("a.com {\n\ttls internal\n\treverse_proxy app:80\n}\n", "Caddyfile:2:2: warning: 'tls'"),
         ("my_app.example.com, b.com {\n\treverse_proxy app:80\n}\n", "Caddyfile:1:1: warning: site address my_app.example.com"),
         ("10.0.0.5, b.com {\n\treverse_proxy app:80\n}\n", "Caddyfile:1:1: warning: site address 10.0.0.5 is an IP address"),

@@ -75,7 +75,7 @@ struct EndToEndTests {
         for site in result.plan.sites where !site.hosts.contains(where: { $0.hasPrefix("*.") }) {
             for host in site.hosts {
                 for path in paths + RuleSimplifier.probes(for: site).filter({ $0 == $0.lowercased() && !$0.hasPrefix("/outpost.goauthentik.io") }).prefix(8) {
-                    let outcome = site.behaviour.outcome(host: host, path: path).reachingAuthServerNeedsNoAuth(result.plan.authProviders)
+                    let outcome = site.behaviour.outcome(host: host, path: path).reachingAuthServerNeedsNoAuth(result.plan.authProviders, path: path)
                     switch outcome.terminal {
                     case .proxy(let upstreams):
                         guard let upstream = upstreams.first, let ref = result.emission.ref(for: upstream, path: path) else { continue }

@@ -2,7 +2,12 @@
 /// `CaddyProgram` (what Caddy did with each request) and from it the plan's routing
 /// decisions, per host.
 public struct CaddyImporter: Sendable {
-    public init() {}
+    /// Directives the user vouched have no effect on access (`--ignore-directive`).
+    public var ignoredDirectives: Set<String>
+
+    public init(ignoredDirectives: Set<String> = []) {
+        self.ignoredDirectives = ignoredDirectives
+    }
 
     public func plan(from document: CaddyfileDocument, diagnostics: inout Diagnostics) throws(DiagnosticError) -> MigrationPlan {
         var order = DirectiveOrder()
@@ -18,13 +23,15 @@ public struct CaddyImporter: Sendable {
         }
 
         var providers: [AuthProvider] = []
+        var opaque: [OpaqueCondition] = []
         var programs: [(program: CaddyProgram, hosts: [String], location: SourceLocation?)] = []
         var hostOwner: [String: SourceLocation] = [:]
         for site in orderedSites(document.sites) {
-            var reader = CaddySiteReader(providers: providers, order: order)
+            var reader = CaddySiteReader(providers: providers, order: order, opaqueConditions: opaque, ignoredDirectives: ignoredDirectives)
             let routes = try reader.readBlock(site.block.segments, scope: .init(), sorted: true)
             diagnostics.append(contentsOf: reader.diagnostics)
             providers = reader.providers
+            opaque = reader.opaqueConditions
 
             var hosts: [String] = []
             var sitePaths = Set<String>()
@@ -61,7 +68,7 @@ public struct CaddyImporter: Sendable {
                 boundaries.append(pattern)
                 siteRoutes = [CaddyRoute(matcher: CaddyMatcher(conditions: [.path([pattern], written: [path])]), handlers: [.subroute(routes)])]
             }
-            let program = CaddyProgram(routes: siteRoutes, boundaryPatterns: boundaries)
+            let program = CaddyProgram(routes: siteRoutes, boundaryPatterns: boundaries, opaqueConditions: opaque)
             let realHosts = hosts.filter { !$0.isEmpty }
             let isCatchAll = hosts.contains("") || hosts.isEmpty
             programs.append((program, isCatchAll ? [] : realHosts, site.block.location))
@@ -140,7 +147,14 @@ public struct CaddyImporter: Sendable {
                 let covers = otherHosts.isEmpty
                     ? !group.hosts.isEmpty
                     : group.hosts.contains { host in otherHosts.contains { $0 != host && $0.hasPrefix("*.") && HostName.gatewayMatches(pattern: $0, host: host.hasPrefix("*.") ? "authgate-probe" + host.dropFirst() : host) } }
-                if covers { groupProgram.boundaryPatterns += other.boundaryPatterns }
+                if covers {
+                    groupProgram.boundaryPatterns += other.boundaryPatterns
+                    // The broader site's header and method rules can take this host's
+                    // requests too: probe them here as well.
+                    for variant in other.variants.dropFirst() where !groupProgram.variants.contains(where: { $0.request == variant.request }) {
+                        groupProgram.variants.append(ProbeVariant(request: variant.request, conditions: .none))
+                    }
+                }
             }
             try DecisionBuilder.checkSize(groupProgram, host: group.hosts.first ?? "the catch-all site", at: location)
             let decisions = DecisionBuilder.decisions(for: groupProgram, host: group.representative, authProviders: providers)

@@ -1,7 +1,9 @@
 /// Named matchers: `@name { path …; host …; not … }`, `@name path /a /b` on one line,
-/// and `@name "expression"`. Path, path_regexp, host and `not` are understood; other matcher types
-/// (method, header, query, remote_ip, expression, …) cannot be expressed in Gateway API
-/// and become a warning plus a condition taken to hold (see `CaddyCondition.unsupported`).
+/// and `@name "expression"`. `path`, `path_regexp`, `host`, `header`, `header_regexp`,
+/// `method`, `query`, `remote_ip`, `client_ip` and `not` are read exactly; any other
+/// type (`expression`, `vars`, `file`, `protocol`, a plugin's) is an opaque condition:
+/// the coverage check evaluates the site with it holding and not holding, and where the
+/// outcome differs the paths are unknown (see `CaddyCondition.opaque`).
 enum CaddyMatchers {
     static func define(_ segment: Segment, in scope: inout CaddySiteReader.Scope, reader: inout CaddySiteReader) throws(DiagnosticError) {
         var cursor = segment.cursor
@@ -11,6 +13,8 @@ enum CaddyMatchers {
         // Caddy refuses a second definition, also in a nested block (which starts
         // from a copy of the outer definitions).
         guard scope.matchers[name] == nil else { throw nameToken.error("matcher is defined more than once: \(name)") }
+        reader.definingMatcher = name
+        defer { reader.definingMatcher = nil }
         var conditions: [CaddyCondition] = []
         if cursor.nextArg() {
             guard let first = cursor.token else { return }
@@ -24,8 +28,7 @@ enum CaddyMatchers {
                 }
                 conditions = try merged(lines)
             } else if first.isQuoted && !cursor.nextIsOnSameLine() {
-                reader.warn("matcher \(name) is a CEL expression, which Gateway API cannot express; authgate treats it as always matching", at: first)
-                conditions.append(.unsupported("expression"))
+                conditions.append(reader.opaqueCondition("expression", matcher: name, at: first))
             } else {
                 conditions.append(try condition(&cursor, scope: scope, reader: &reader))
             }
@@ -40,7 +43,8 @@ enum CaddyMatchers {
     /// likewise); a second `path_regexp` is an error in Caddy too.
     static func merged(_ lines: [(Token, CaddyCondition)]) throws(DiagnosticError) -> [CaddyCondition] {
         var result: [CaddyCondition] = []
-        var pathAt: Int?, hostAt: Int?, regexpSeen = false
+        var pathAt: Int?, hostAt: Int?, headerAt: Int?, methodAt: Int?, queryAt: Int?, regexpSeen = false
+        var ipAt: [String: Int] = [:]
         for (token, condition) in lines {
             switch condition {
             case .path(let patterns, let written):
@@ -61,6 +65,45 @@ enum CaddyMatchers {
                 guard !regexpSeen else { throw token.error("path_regexp can only be used once per named matcher, as in Caddy") }
                 regexpSeen = true
                 result.append(condition)
+            case .header(let tests):
+                // One header matcher per set: fields are ANDed, values of a field ORed.
+                if let index = headerAt, case .header(var earlier) = result[index] {
+                    for test in tests {
+                        if let same = earlier.firstIndex(where: { $0.field.lowercased() == test.field.lowercased() && $0.absent == test.absent }) {
+                            earlier[same].values += test.values
+                        } else {
+                            earlier.append(test)
+                        }
+                    }
+                    result[index] = .header(earlier)
+                } else {
+                    headerAt = result.count
+                    result.append(condition)
+                }
+            case .method(let methods):
+                if let index = methodAt, case .method(let earlier) = result[index] {
+                    result[index] = .method(earlier + methods)
+                } else {
+                    methodAt = result.count
+                    result.append(condition)
+                }
+            case .query(let tests):
+                if let index = queryAt, case .query(var earlier) = result[index] {
+                    for test in tests {
+                        if let same = earlier.firstIndex(where: { $0.key == test.key }) { earlier[same].values += test.values } else { earlier.append(test) }
+                    }
+                    result[index] = .query(earlier)
+                } else {
+                    queryAt = result.count
+                    result.append(condition)
+                }
+            case .clientIP(let ranges, let directive):
+                if let index = ipAt[directive], case .clientIP(let earlier, _) = result[index] {
+                    result[index] = .clientIP(earlier + ranges, directive: directive)
+                } else {
+                    ipAt[directive] = result.count
+                    result.append(condition)
+                }
             default:
                 result.append(condition)
             }
@@ -106,17 +149,67 @@ enum CaddyMatchers {
             // A block is one matcher set: `not { path /a; path /b }` negates either.
             inner += try merged(lines)
             guard !inner.isEmpty else { throw typeToken.error("not matcher needs a matcher to negate") }
-            if inner.contains(where: \.containsUnsupported) {
-                reader.warn("'not' wraps a matcher Gateway API cannot express; authgate treats the whole 'not' as always matching, so what it guards (such as forward_auth) still applies everywhere", at: typeToken)
-            }
             return .not(inner)
+        case "header":
+            let values = cursor.remainingArgTokens()
+            guard let field = values.first else { throw typeToken.error("header matcher needs a field name") }
+            let absent = field.text.hasPrefix("!")
+            let name = absent ? String(field.text.dropFirst()) : field.text
+            guard !name.isEmpty else { throw field.error("header matcher needs a field name") }
+            if absent && values.count > 1 { throw values[1].error("header matcher !\(name) takes no value: the field must be absent") }
+            for value in values.dropFirst() where value.text.contains("{") {
+                reader.warn("header matcher value '\(value.text)' holds a placeholder, which authgate compares literally", at: value)
+            }
+            return .header([.init(field: name, absent: absent, values: values.count > 1 ? values.dropFirst().map(\.text) : ["*"])])
+        case "header_regexp":
+            // `header_regexp [name] field regexp`; the name only labels capture groups.
+            let values = cursor.remainingArgTokens()
+            guard values.count == 2 || values.count == 3 else { throw typeToken.error("header_regexp takes an optional name, a field and a regular expression") }
+            let pattern = values[values.count - 1]
+            if let problem = RegexSafety.problem(in: pattern.text) {
+                throw pattern.error("header_regexp '\(pattern.text)' cannot be converted: \(problem)")
+            }
+            guard (try? Regex(pattern.text)) != nil else {
+                return reader.opaqueCondition("header_regexp", matcher: nil, at: typeToken, why: "its expression uses syntax authgate cannot evaluate")
+            }
+            return .headerRegexp(field: values[values.count - 2].text, pattern: pattern.text)
+        case "method":
+            let values = cursor.remainingArgTokens()
+            guard !values.isEmpty else { throw typeToken.error("method matcher needs at least one method") }
+            return .method(values.map(\.text))
+        case "query":
+            var tests: [CaddyCondition.QueryTest] = []
+            for token in cursor.remainingArgTokens() {
+                let parts = token.text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty else {
+                    throw token.error("query matcher arguments are key=value, got '\(token.text)'")
+                }
+                if let same = tests.firstIndex(where: { $0.key == parts[0] }) { tests[same].values.append(parts[1]) } else { tests.append(.init(key: parts[0], values: [parts[1]])) }
+            }
+            guard !tests.isEmpty else {
+                return reader.opaqueCondition("query", matcher: nil, at: typeToken, why: "an empty query matcher matches only requests without a query string")
+            }
+            return .query(tests)
+        case "remote_ip", "client_ip":
+            var ranges: [IPRange] = []
+            for token in cursor.remainingArgTokens() {
+                if token.text == "forwarded" && typeToken.text == "remote_ip" {
+                    return reader.opaqueCondition("remote_ip forwarded", matcher: nil, at: token, why: "it trusts X-Forwarded-For from any client")
+                }
+                let written = token.text == "private_ranges" ? IPRange.privateRanges : [token.text]
+                for text in written {
+                    guard let range = IPRange(text) else { throw token.error("\(typeToken.text): '\(token.text)' is not an IP address or CIDR range") }
+                    ranges.append(range)
+                }
+            }
+            guard !ranges.isEmpty else { throw typeToken.error("\(typeToken.text) needs at least one IP address or range") }
+            return .clientIP(ranges, directive: typeToken.text)
         default:
             let type = typeToken.text
             _ = cursor.remainingArgTokens()
             let depth = cursor.nesting
             while cursor.nextBlock(depth) {}
-            reader.warn("matcher type '\(type)' cannot be expressed in Gateway API routing; authgate treats it as always matching (so auth it guards applies to every request, and a route it guards takes every request)", at: typeToken)
-            return .unsupported(type)
+            return reader.opaqueCondition(type, matcher: nil, at: typeToken)
         }
     }
 }

@@ -21,6 +21,9 @@ indirect enum CaddyHandler: Sendable {
     case redirect(Redirect, location: SourceLocation)
     /// The proxy answers itself (`respond`, `abort`, `file_server`, `php_fastcgi`, …).
     case answer(directive: String, location: SourceLocation)
+    /// A directive whose effect on access authgate cannot tell (a plugin such as
+    /// `authorize`): every request it touches is marked with it, and routing goes on.
+    case unknown(UnknownConstruct)
 
     var isTerminal: Bool {
         switch self {
@@ -36,9 +39,9 @@ struct CaddyMatcher: Sendable {
 
     static let always = CaddyMatcher(conditions: [])
 
-    /// Evaluates for a host and the (possibly rewritten) path.
-    func matches(host: String, path: String) -> Bool {
-        conditions.allSatisfy { $0.holds(host: host, path: path) }
+    /// Evaluates for a host, the (possibly rewritten) path and the rest of the request.
+    func matches(host: String, path: String, request: RequestVariant = .baseline) -> Bool {
+        conditions.allSatisfy { $0.holds(host: host, path: path, request: request) }
     }
 
     /// The single path pattern, when the matcher's path condition has exactly one value
@@ -66,12 +69,59 @@ indirect enum CaddyCondition: Sendable {
     case host([String])
     /// None of these conditions all hold.
     case not([CaddyCondition])
-    /// A condition Gateway API cannot express (method, header, remote_ip, …). It is
-    /// taken to hold, so auth it guards still runs and routes it guards still exist;
-    /// under `not` the whole `not` is taken to hold for the same reason.
-    case unsupported(String)
+    /// Caddy's `header`: for each field (all must hold), any of its value tests.
+    case header([HeaderTest])
+    /// Caddy's `header_regexp`: an unanchored Go regexp on any value of the field.
+    case headerRegexp(field: String, pattern: String)
+    /// Caddy's `method`: any of these (compared exactly, as Caddy does).
+    case method([String])
+    /// Caddy's `query`: for each key (all must hold), any of its values (`*`: present).
+    case query([QueryTest])
+    /// Caddy's `remote_ip` / `client_ip`: the client address is in one of the ranges.
+    case clientIP([IPRange], directive: String)
+    /// A condition authgate cannot evaluate (`expression`, `vars`, `file`, `protocol`…):
+    /// it holds for a request exactly when the request says so (`RequestVariant.holding`).
+    case opaque(Int)
 
-    func holds(host: String, path: String) -> Bool {
+    struct HeaderTest: Sendable, Hashable {
+        /// The field as written (without `!`).
+        var field: String
+        /// `!Field`: the field must be absent.
+        var absent: Bool
+        /// Caddy's value forms: exact, `*x` (suffix), `x*` (prefix), `*x*` (contains), `*` (any).
+        var values: [String]
+
+        func holds(_ request: RequestVariant) -> Bool {
+            let sent = request.values(ofHeader: field)
+            if absent { return sent.isEmpty }
+            guard !sent.isEmpty else { return false }
+            return values.contains { test in sent.contains { Self.valueMatches(test, $0) } }
+        }
+
+        static func valueMatches(_ test: String, _ value: String) -> Bool {
+            if test == "*" { return true }
+            let leading = test.hasPrefix("*"), trailing = test.hasSuffix("*") && test.count > 1
+            let core = String(test.dropFirst(leading ? 1 : 0).dropLast(trailing ? 1 : 0))
+            switch (leading, trailing) {
+            case (true, true): return value.contains(core)
+            case (true, false): return value.hasSuffix(core)
+            case (false, true): return value.hasPrefix(core)
+            case (false, false): return value == test
+            }
+        }
+    }
+
+    struct QueryTest: Sendable, Hashable {
+        var key: String
+        var values: [String]
+
+        func holds(_ request: RequestVariant) -> Bool {
+            let sent = request.values(ofQuery: key)
+            return values.contains { test in test == "*" ? !sent.isEmpty : sent.contains(test) }
+        }
+    }
+
+    func holds(host: String, path: String, request: RequestVariant = .baseline) -> Bool {
         switch self {
         case .path(let patterns, _):
             let lower = path.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") || $0 >= 0x80 } ? path.lowercased() : path
@@ -82,18 +132,20 @@ indirect enum CaddyCondition: Sendable {
         case .host(let hosts):
             return hosts.contains { HostName.matches(pattern: $0, host: host) }
         case .not(let inner):
-            if inner.contains(where: \.containsUnsupported) { return true }
-            return !inner.allSatisfy { $0.holds(host: host, path: path) }
-        case .unsupported:
-            return true
-        }
-    }
-
-    var containsUnsupported: Bool {
-        switch self {
-        case .unsupported: true
-        case .not(let inner): inner.contains(where: \.containsUnsupported)
-        default: false
+            return !inner.allSatisfy { $0.holds(host: host, path: path, request: request) }
+        case .header(let tests):
+            return tests.allSatisfy { $0.holds(request) }
+        case .headerRegexp(let field, let pattern):
+            let cache = RegexCache([pattern])
+            return request.values(ofHeader: field).contains { cache.firstMatch(pattern, in: $0) }
+        case .method(let methods):
+            return methods.contains(request.method)
+        case .query(let tests):
+            return tests.allSatisfy { $0.holds(request) }
+        case .clientIP(let ranges, _):
+            return ranges.contains { $0.contains(request.clientIP) }
+        case .opaque(let id):
+            return request.holding.contains(id)
         }
     }
 }
@@ -166,9 +218,24 @@ enum CaddyPath {
 struct CaddyProgram: SourceBehaviour {
     var routes: [CaddyRoute]
     var boundaryPatterns: [PathPattern]
+    var variants: [ProbeVariant]
+    var opaqueConditions: [OpaqueCondition]
 
+    init(routes: [CaddyRoute], boundaryPatterns: [PathPattern], opaqueConditions: [OpaqueCondition] = []) {
+        self.routes = routes
+        self.boundaryPatterns = boundaryPatterns
+        variants = CaddyVariants.build(routes)
+        let used = CaddyVariants.opaqueIDs(routes)
+        self.opaqueConditions = opaqueConditions.filter { used.contains($0.id) }
+    }
+
+    /// What a plain request (the baseline variant) got.
     func outcome(host: String, path: String) -> RequestOutcome {
-        var state = State(path: path)
+        outcome(host: host, path: path, request: variants.first?.request ?? .baseline)
+    }
+
+    func outcome(host: String, path: String, request: RequestVariant) -> RequestOutcome {
+        var state = State(path: path, request: request)
         if Self.run(routes, host: host, state: &state) {
             return state.outcome
         }
@@ -178,6 +245,7 @@ struct CaddyProgram: SourceBehaviour {
 
     struct State {
         var path: String
+        var request: RequestVariant
         var outcome = RequestOutcome(terminal: .unhandled)
     }
 
@@ -186,7 +254,7 @@ struct CaddyProgram: SourceBehaviour {
         var finishedGroups = Set<Int>()
         for route in routes {
             if let group = route.group, finishedGroups.contains(group) { continue }
-            guard route.matcher.matches(host: host, path: state.path) else { continue }
+            guard route.matcher.matches(host: host, path: state.path, request: state.request) else { continue }
             if let group = route.group { finishedGroups.insert(group) }
             for handler in route.handlers {
                 switch handler {
@@ -215,6 +283,8 @@ struct CaddyProgram: SourceBehaviour {
                     state.outcome.terminal = .answeredByProxy(directive: directive)
                     state.outcome.provenance.terminal = location
                     return true
+                case .unknown(let construct):
+                    if !state.outcome.unknown.contains(construct) { state.outcome.unknown.append(construct) }
                 }
             }
         }

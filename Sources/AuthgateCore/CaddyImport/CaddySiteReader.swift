@@ -13,6 +13,13 @@ struct CaddySiteReader {
     /// the prefix plus the pattern (or the pattern minus the prefix) in the original path.
     var strippedPrefixes: [String] = []
     var addedPrefixes: [String] = []
+    /// Conditions authgate cannot evaluate, numbered in the order met (shared across
+    /// sites, like the providers).
+    var opaqueConditions: [OpaqueCondition]
+    /// Directives the user vouched have no effect on access (`--ignore-directive`).
+    var ignoredDirectives: Set<String> = []
+    /// The named matcher being defined, for messages about its conditions.
+    var definingMatcher: String?
 
     /// The boundary patterns, with those moved by the site's prefix rewrites.
     var allBoundaryPatterns: [PathPattern] {
@@ -49,9 +56,11 @@ struct CaddySiteReader {
     }
     private var nextGroup = 0
 
-    init(providers: [AuthProvider], order: DirectiveOrder) {
+    init(providers: [AuthProvider], order: DirectiveOrder, opaqueConditions: [OpaqueCondition] = [], ignoredDirectives: Set<String> = []) {
         self.providers = providers
         self.order = order
+        self.opaqueConditions = opaqueConditions
+        self.ignoredDirectives = ignoredDirectives
     }
 
     /// The scope a block is read in: the named matchers visible there, and the prefix
@@ -82,13 +91,26 @@ struct CaddySiteReader {
             guard let head = segment.tokens.first else { continue }
             let name = head.text
             let normalized = name == "handle_path" ? "handle" : name
-            if let handler = CaddyDirectives.table[name] {
+            if ignoredDirectives.contains(name) {
+                warn("'\(name)' is left out: --ignore-directive \(name) says it has no effect on access", at: head)
+            } else if let handler = CaddyDirectives.table[name] {
                 let produced = try handler(segment, scope, &self)
                 routes += produced.map { (normalized, $0) }
             } else if CaddyDirectives.ignoredOutsideRoutes.contains(name) {
                 warn("'\(name)' has no equivalent in Gateway API routing; it is left out", at: head)
             } else {
-                warn("unknown directive '\(name)' (a plugin?); authgate cannot migrate it and leaves it out — check that it did not guard or answer any request", at: head)
+                // A plugin's directive: it may deny or answer requests (caddy-security's
+                // `authorize`, `tailscale_auth`, `crowdsec`…), and a plugin may register
+                // its own place in the directive order, so where no `order` option
+                // places it, it is taken to run first.
+                var cursor = segment.cursor
+                cursor.next()
+                let matcher = try matcherToken(&cursor, scope: scope)
+                let construct = UnknownConstruct(
+                    construct: "directive '\(name)'", location: head.location,
+                    resolution: "authgate does not know what it does to access; if it has no effect on access, pass --ignore-directive \(name)")
+                let key = order.contains(name) ? name : DirectiveOrder.unorderedPlugin
+                routes.append((key, CaddyRoute(matcher: matcher, handlers: [.unknown(construct)])))
             }
         }
         if sorted {
@@ -165,8 +187,7 @@ struct CaddySiteReader {
             throw token.error("path_regexp '\(pattern)' cannot be converted: \(problem)")
         }
         guard (try? Regex(pattern)) != nil else {
-            warn("path_regexp '\(pattern)' uses syntax authgate cannot evaluate; authgate treats it as always matching (so auth it guards applies to every request, and a route it guards takes every request)", at: token)
-            return .unsupported("path_regexp")
+            return opaqueCondition("path_regexp", matcher: nil, at: token, why: "its expression uses syntax authgate cannot evaluate")
         }
         var boundary = pattern
         if !scope.strippedPrefix.isEmpty {
@@ -195,6 +216,18 @@ struct CaddySiteReader {
         case .glob(let value) where value.hasPrefix("/"): boundaryPatterns.append(.glob(strippedPrefix + value))
         default: boundaryPatterns.append(pattern)
         }
+    }
+
+    /// A condition authgate cannot evaluate: numbered, so the coverage check can
+    /// evaluate the site with it holding and not holding.
+    mutating func opaqueCondition(_ type: String, matcher: String?, at token: Token, why: String? = nil) -> CaddyCondition {
+        let reason = why ?? "Gateway API cannot express it"
+        let construct = UnknownConstruct(
+            construct: "matcher '\(type)'" + ((matcher ?? definingMatcher).map { " (\($0))" } ?? ""), location: token.location,
+            resolution: "\(reason); where it decides between outcomes authgate cannot reproduce, rewrite it with path, header, method, query or remote_ip, or accept the difference with --allow-unprotected")
+        let id = opaqueConditions.count
+        opaqueConditions.append(OpaqueCondition(id: id, unknown: construct))
+        return .opaque(id)
     }
 
     /// Registers an auth provider, reusing an equal one; returns its index.

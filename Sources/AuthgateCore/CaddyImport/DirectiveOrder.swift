@@ -33,8 +33,12 @@ struct DirectiveOrder: Sendable {
         }
     }
 
+    /// The sort key of a plugin directive that no `order` option places: first.
+    static let unorderedPlugin = "\u{0}unordered plugin"
+
     func position(of directive: String) -> Int {
-        names.firstIndex(of: directive) ?? names.count
+        if directive == Self.unorderedPlugin { return -1 }
+        return names.firstIndex(of: directive) ?? names.count
     }
 
     func contains(_ directive: String) -> Bool { names.contains(directive) }

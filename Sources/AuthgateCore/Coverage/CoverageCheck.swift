@@ -27,15 +27,41 @@ public enum CoverageCheck {
             let routing = routings[listener(of: siteIndex)]!
             let hosts = site.hosts.isEmpty ? ["authgate-probe.invalid"] : site.hosts.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 }
             let probes = paths?(site) ?? RuleSimplifier.probes(for: site)
+            let variants = site.behaviour.variants
+            let assignments = site.behaviour.opaqueAssignments
+            let opaque = site.behaviour.opaqueConditions
             var found: [CoverageFinding] = []
             for (hostIndex, host) in hosts.enumerated() {
                 let shownHost = site.hosts.isEmpty ? "(any host)" : site.hosts[hostIndex]
                 for path in probes {
-                    let source = site.behaviour.outcome(host: host, path: path).reachingAuthServerNeedsNoAuth(plan.authProviders)
-                    let output = OutputOutcome(routing: routing, emission: emission, host: host, path: path)
-                    for var finding in compare(source: source, output: output, plan: plan, emission: emission, host: shownHost, path: path) {
-                        finding.siteIndex = siteIndex
-                        found.append(finding)
+                    for (variantIndex, variant) in variants.enumerated() {
+                        let output = OutputOutcome(routing: routing, emission: emission, host: host, path: path, request: variant.request)
+                        let sources = assignments.map { assignment -> RequestOutcome in
+                            var request = variant.request
+                            request.holding = assignment
+                            return site.behaviour.outcome(host: host, path: path, request: request).reachingAuthServerNeedsNoAuth(plan.authProviders, path: path)
+                        }
+                        var results = compare(source: sources[0], output: output, plan: plan, emission: emission, host: shownHost, path: path)
+                        if sources.contains(where: { $0 != sources[0] }) {
+                            // The source's answer depends on conditions authgate cannot
+                            // evaluate: the output must be right whichever way they go.
+                            let failing = sources.dropFirst().contains { other in
+                                compare(source: other, output: output, plan: plan, emission: emission, host: shownHost, path: path).contains(where: \.isFailure)
+                            }
+                            if failing || results.contains(where: \.isFailure) {
+                                let deciding = zip(assignments, sources).filter { $0.1 != sources[0] }.flatMap { $0.0 }
+                                let constructs = opaque.filter { deciding.contains($0.id) }.map(\.unknown)
+                                results = [CoverageFinding(
+                                    kind: .unknown, host: shownHost, paths: [path],
+                                    expected: Set(sources.map { describe($0, plan: plan, emission: emission, path: path) }).sorted().joined(separator: " or "),
+                                    actual: output.describe(plan: plan), location: constructs.first?.location, unknown: constructs)]
+                            }
+                        }
+                        for var finding in results {
+                            finding.siteIndex = siteIndex
+                            if variantIndex > 0 { finding.variant = variant.request }
+                            found.append(finding)
+                        }
                     }
                 }
             }
@@ -47,9 +73,12 @@ public enum CoverageCheck {
         for finding in perSite.joined() {
             let path = finding.paths[0]
             // Differences that do not break the promise are summed up per host.
-            let key = finding.isFailure
-                ? "\(finding.host)\u{0}\(finding.kind)\u{0}\(finding.expected)\u{0}\(finding.actual)"
-                : "\(finding.host)\u{0}\(finding.kind)"
+            let variant = finding.variant.map(\.description) ?? ""
+            let key = finding.kind == .unknown
+                ? "\(finding.host)\u{0}\(finding.kind)\u{0}\(finding.unknown.map(\.description))"
+                : finding.isFailure
+                ? "\(finding.host)\u{0}\(finding.kind)\u{0}\(finding.expected)\u{0}\(finding.actual)\u{0}\(variant)"
+                : "\(finding.host)\u{0}\(finding.kind)\u{0}\(variant)"
             if let index = indexOf[key] {
                 if !findings[index].paths.contains(path) { findings[index].paths.append(path) }
             } else {
@@ -80,6 +109,14 @@ public enum CoverageCheck {
         let sourceServers = Set(source.upstreams.compactMap { emission.ref(for: $0, path: path) })
         if !sourceServers.isEmpty, sourceServers.isSubset(of: servers), !output.auth.isEmpty,
             path.lowercased().hasPrefix(String(AuthentikOutpostPaths.prefix.dropLast())) {
+            return findings
+        }
+        // A construct authgate cannot evaluate ran on the way to a backend: whatever it
+        // did (deny, answer, let through), the output does not reproduce it.
+        if !source.unknown.isEmpty && !source.upstreams.isEmpty && !output.backends.isEmpty {
+            var finding = CoverageFinding(kind: .unknown, host: host, paths: [path], expected: describe(source, plan: plan, emission: emission, path: path), actual: output.describe(plan: plan), location: source.unknown.first?.location)
+            finding.unknown = source.unknown
+            findings.append(finding)
             return findings
         }
         if output.ambiguous {
@@ -141,6 +178,8 @@ public struct CoverageFinding: Sendable, Hashable {
         case addedProtection = "auth added"
         case rewriteDiffers = "different upstream path"
         case redirectDiffers = "different redirect"
+        /// The source's answer depends on something authgate cannot evaluate.
+        case unknown = "unknown"
     }
 
     public var kind: Kind
@@ -152,19 +191,58 @@ public struct CoverageFinding: Sendable, Hashable {
     public var location: SourceLocation?
     /// The plan site whose host shows the difference.
     public var siteIndex: Int?
+    /// The request the paths were sent with, when not the plain one.
+    public var variant: RequestVariant?
+    /// For `.unknown`: what authgate cannot evaluate.
+    public var unknown: [UnknownConstruct] = []
+
+    public init(kind: Kind, host: String, paths: [String], expected: String, actual: String, location: SourceLocation?, unknown: [UnknownConstruct] = []) {
+        self.kind = kind
+        self.host = host
+        self.paths = paths
+        self.expected = expected
+        self.actual = actual
+        self.location = location
+        self.unknown = unknown
+    }
 
     /// Whether the difference breaks the promise (convert exits 1 unless
     /// --allow-unprotected): protection lost, a backend changed, gained or lost.
     public var isFailure: Bool {
         switch kind {
-        case .lostProtection, .differentBackend, .noLongerReaches, .newlyReachable, .ambiguous: true
+        case .lostProtection, .differentBackend, .noLongerReaches, .newlyReachable, .ambiguous, .unknown: true
         case .addedProtection, .rewriteDiffers, .redirectDiffers: false
         }
     }
 
     public var message: String {
-        let shown = paths.prefix(4).joined(separator: " ") + (paths.count > 4 ? " … (\(paths.count) paths)" : "")
-        return "\(kind.rawValue) on \(host) \(shown): the source sent \(paths.count == 1 ? "it" : "them") \(expected); the output sends \(paths.count == 1 ? "it" : "them") \(actual)"
+        let them = shownPaths.count == 1 && paths.count == 1 ? "it" : "them"
+        let with = variant.map { " (with \($0))" } ?? ""
+        if kind == .unknown {
+            let named = unknown.isEmpty ? "conditions authgate cannot evaluate" : unknown.map(\.description).joined(separator: ", ")
+            let resolutions = Array(Set(unknown.map(\.resolution))).sorted().joined(separator: "; ")
+            let what = unknown.allSatisfy({ $0.construct.hasPrefix("directive") })
+                ? "the source ran \(named) on the way to \(expected), and the output sends \(them) \(actual) without it"
+                : "what the source did depends on \(named) (it sent \(them) \(expected)), and the output sends \(them) \(actual) either way"
+            return "unknown on \(host) \(shownPathList)\(with): \(what); \(resolutions)"
+        }
+        return "\(kind.rawValue) on \(host) \(shownPathList)\(with): the source sent \(them) \(expected); the output sends \(them) \(actual)"
+    }
+
+    /// The paths a person wrote or would send: the check's own probe paths
+    /// (`/authgate-probe/x` stands for "any other path") are counted, not shown.
+    var shownPaths: [String] {
+        let visible = paths.filter { !$0.lowercased().contains("authgate-probe") }
+        return visible.isEmpty ? ["/"] : visible
+    }
+
+    private var shownPathList: String {
+        let shown = shownPaths
+        let hidden = paths.count - shown.filter(paths.contains).count
+        var text = shown.prefix(4).joined(separator: " ")
+        if shown.count > 4 { text += " …" }
+        if shown.count > 4 || hidden > 0 { text += " (\(paths.count) paths)" }
+        return text
     }
 }
 
@@ -177,9 +255,11 @@ struct OutputOutcome {
     var ambiguous = false
     var unresolvedMiddleware: String?
     var matched = false
+    /// The ipAllowList Middleware that refused the client (Traefik answers 403).
+    var refusedBy: String?
 
-    init(routing: TraefikRouting, emission: TraefikEmission, host: String, path: String) {
-        let winners = routing.winners(host: host, path: path)
+    init(routing: TraefikRouting, emission: TraefikEmission, host: String, path: String, request: RequestVariant = .baseline) {
+        let winners = routing.winners(host: host, path: path, request: request)
         guard let first = winners.first else { return }
         matched = true
         let rules = winners.map { routing.routes[$0.route].rules[$0.rule] }
@@ -194,7 +274,12 @@ struct OutputOutcome {
         for filter in rule.filters {
             switch filter {
             case .extensionRef(let name):
-                apply(name, namespace: route.namespace, emission: emission, path: &current)
+                apply(name, namespace: route.namespace, emission: emission, path: &current, request: request)
+                if refusedBy != nil || unresolvedMiddleware != nil {
+                    backends = []
+                    upstreamPath = nil
+                    return
+                }
             case .replacePrefixMatch(let replacement):
                 let prefix = rule.matches.first { $0.kind == .pathPrefix }?.value ?? "/"
                 let trimmed = String(prefix.trimmingSuffix("/"))
@@ -215,7 +300,7 @@ struct OutputOutcome {
         upstreamPath = backends.isEmpty ? nil : current
     }
 
-    private mutating func apply(_ name: String, namespace: String, emission: TraefikEmission, path: inout String) {
+    private mutating func apply(_ name: String, namespace: String, emission: TraefikEmission, path: inout String, request: RequestVariant) {
         guard let effect = emission.middlewareEffects[namespace + "/" + name] else {
             unresolvedMiddleware = name
             return
@@ -235,7 +320,9 @@ struct OutputOutcome {
         case .addPrefix(let prefix): path = prefix + path
         case .replacePath(let value): path = value
         case .chain(let names):
-            for inner in names { apply(inner, namespace: namespace, emission: emission, path: &path) }
+            for inner in names where refusedBy == nil { apply(inner, namespace: namespace, emission: emission, path: &path, request: request) }
+        case .ipAllowList(let ranges):
+            if !ranges.contains(where: { $0.contains(request.clientIP) }) { refusedBy = name }
         case .passthrough:
             break
         }
@@ -244,6 +331,7 @@ struct OutputOutcome {
     func describe(plan: MigrationPlan) -> String {
         if ambiguous { return "ambiguously" }
         if let unresolvedMiddleware { return "to Middleware \(unresolvedMiddleware), which is not written (Traefik answers 500)" }
+        if let refusedBy { return "nowhere: ipAllowList \(refusedBy) refuses the client (403)" }
         if !matched { return "nowhere (Traefik answers 404)" }
         let names = auth.map { plan.authProviders[$0].kind.rawValue }
         let prefix = names.isEmpty ? "" : "behind \(names.joined(separator: " + ")) → "

@@ -56,6 +56,8 @@ public struct TraefikRouting: Sendable {
         }
         var pathPriority: Int
         var test: Test
+        /// Method, headers and query parameters the request must also meet.
+        var conditions: RequestConditions?
     }
 
     /// `resolves(namespace, name)` tells whether a Middleware exists; by default all do.
@@ -86,7 +88,9 @@ public struct TraefikRouting: Sendable {
                 }
                 return rule.matches.map { match in
                     if match.kind == .regularExpression { patterns.insert(match.value) }
-                    return Router(pathPriority: Self.pathPriority(match), test: Self.test(match))
+                    return Router(
+                        pathPriority: Self.pathPriority(match) + Self.conditionPriority(match.conditions), test: Self.test(match),
+                        conditions: match.conditions.isEmpty ? nil : match.conditions)
                 }
             })
         }
@@ -171,7 +175,7 @@ public struct TraefikRouting: Sendable {
     }
 
     /// The rules that win for a request: one normally, several when routers tie.
-    public func winners(host: String, path: String) -> [Hit] {
+    public func winners(host: String, path: String, request: RequestVariant = .baseline) -> [Hit] {
         let segment = Self.indexSegment(of: path)
         var best: [Hit] = []
         var bestPriority = Int.min
@@ -183,7 +187,7 @@ public struct TraefikRouting: Sendable {
             let hostPriority = hostPriorities[routeIndex]
             let rules = routers[routeIndex]
             func consider(_ ruleIndex: Int, _ router: Router) {
-                guard passes(router.test, path) else { return }
+                guard passes(router, path, request) else { return }
                 let priority = router.pathPriority + hostPriority + rules.count - ruleIndex
                 if priority > bestPriority {
                     bestPriority = priority
@@ -214,7 +218,7 @@ public struct TraefikRouting: Sendable {
     /// Every rule that matches a request. With the bonus added back, the highest are
     /// `winners`; a caller that removes rules can rank what is left without testing
     /// the paths again.
-    public func matchingRules(host: String, path: String) -> [RuleMatch] {
+    public func matchingRules(host: String, path: String, request: RequestVariant = .baseline) -> [RuleMatch] {
         let segment = Self.indexSegment(of: path)
         var found: [RuleMatch] = []
         let exact = routesByHost[host] ?? []
@@ -225,7 +229,7 @@ public struct TraefikRouting: Sendable {
             if let ids = routerCandidates(route: routeIndex, segment: segment) {
                 var bestByRule: [Int: Int] = [:]
                 var order: [Int] = []
-                for id in ids where passes(rules[Int(id.rule)][Int(id.router)].test, path) {
+                for id in ids where passes(rules[Int(id.rule)][Int(id.router)], path, request) {
                     let rule = Int(id.rule)
                     let priority = rules[rule][Int(id.router)].pathPriority + hostPriority
                     if let known = bestByRule[rule] {
@@ -240,13 +244,18 @@ public struct TraefikRouting: Sendable {
             }
             for (ruleIndex, rule) in rules.enumerated() {
                 var best: Int?
-                for router in rule where passes(router.test, path) {
+                for router in rule where passes(router, path, request) {
                     best = max(best ?? Int.min, router.pathPriority + hostPriority)
                 }
                 if let best { found.append(RuleMatch(route: routeIndex, rule: ruleIndex, basePriority: best)) }
             }
         }
         return found
+    }
+
+    private func passes(_ router: Router, _ path: String, _ request: RequestVariant) -> Bool {
+        guard passes(router.test, path) else { return false }
+        return router.conditions?.holds(for: request) ?? true
     }
 
     private func passes(_ test: Router.Test, _ path: String) -> Bool {
@@ -266,7 +275,14 @@ public struct TraefikRouting: Sendable {
         }
     }
 
-    public func matches(_ match: PathMatch, _ path: String) -> Bool {
+    /// Traefik 3.7 adds to a match's priority 1000 for a method, 100 for each header
+    /// and 10 for each query parameter (`httproute.go`, `buildMatchRule`).
+    public static func conditionPriority(_ conditions: RequestConditions) -> Int {
+        (conditions.method == nil ? 0 : 1000) + 100 * conditions.headers.count + 10 * conditions.queryParams.count
+    }
+
+    public func matches(_ match: PathMatch, _ path: String, request: RequestVariant = .baseline) -> Bool {
+        guard match.conditions.holds(for: request) else { return false }
         switch match.kind {
         case .exact:
             return path == match.value

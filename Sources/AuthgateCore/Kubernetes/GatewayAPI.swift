@@ -53,6 +53,8 @@ public struct HTTPRouteRule: Sendable, Hashable {
     }
 }
 
+/// One HTTPRouteMatch: a path, and what else the request must meet (method,
+/// headers, query parameters).
 public struct PathMatch: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable {
         case exact = "Exact", pathPrefix = "PathPrefix", regularExpression = "RegularExpression"
@@ -60,17 +62,27 @@ public struct PathMatch: Sendable, Hashable, CustomStringConvertible {
 
     public var kind: Kind
     public var value: String
+    public var conditions: RequestConditions
 
-    public init(_ kind: Kind, _ value: String) {
+    public init(_ kind: Kind, _ value: String, conditions: RequestConditions = .none) {
         self.kind = kind
         self.value = value
+        self.conditions = conditions
     }
 
     var yaml: YAMLValue {
-        .object([("path", .object([("type", .string(kind.rawValue)), ("value", .string(value))]))])
+        func values(_ matches: [RequestConditions.ValueMatch]) -> YAMLValue? {
+            matches.isEmpty ? nil : .list(matches.map { .object([("name", .string($0.name)), ("type", .string($0.kind.rawValue)), ("value", .string($0.value))]) })
+        }
+        return .object([
+            ("path", .object([("type", .string(kind.rawValue)), ("value", .string(value))])),
+            ("headers", values(conditions.headers)),
+            ("queryParams", values(conditions.queryParams)),
+            ("method", conditions.method.map(YAMLValue.string)),
+        ])
     }
 
-    public var description: String { "\(kind.rawValue) \(value)" }
+    public var description: String { "\(kind.rawValue) \(value)" + (conditions.isEmpty ? "" : " (\(conditions))") }
 }
 
 public enum HTTPRouteFilter: Sendable, Hashable {

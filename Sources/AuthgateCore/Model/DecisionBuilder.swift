@@ -19,17 +19,92 @@ public enum DecisionBuilder {
 
     public static func decisions(for behaviour: any SourceBehaviour, host: String, authProviders: [AuthProvider]) -> [RoutingDecision] {
         let patterns = orderedPatterns(behaviour.boundaryPatterns)
+        // The variants by the HTTPRoute conditions that select them, plain first.
+        var groups: [(conditions: RequestConditions, requests: [RequestVariant])] = []
+        for variant in behaviour.variants {
+            if let index = groups.firstIndex(where: { $0.conditions == variant.conditions }) {
+                groups[index].requests.append(variant.request)
+            } else {
+                groups.append((variant.conditions, [variant.request]))
+            }
+        }
+        let assignments = behaviour.opaqueAssignments
         var decisions: [RoutingDecision] = []
         for (index, pattern) in patterns.enumerated() {
             let earlier = patterns[..<index]
             guard let representative = pattern.samplePaths.first(where: { sample in
                 pattern.matches(sample) && !earlier.contains { $0.matches(sample) }
             }) else { continue }
-            var outcome = behaviour.outcome(host: host, path: representative)
-            outcome = outcome.reachingAuthServerNeedsNoAuth(authProviders)
-            decisions.append(RoutingDecision(match: pattern, outcome: outcome, source: outcome.provenance.terminal))
+            var plain: RoutingDecision?
+            var conditioned: [RoutingDecision] = []
+            for group in groups {
+                var outcome = fold(group.requests, assignments: assignments) { request in
+                    behaviour.outcome(host: host, path: representative, request: request)
+                }
+                outcome = outcome.reachingAuthServerNeedsNoAuth(authProviders, path: representative)
+                let decision = RoutingDecision(match: pattern, conditions: group.conditions, outcome: outcome, source: outcome.provenance.terminal)
+                if let plain {
+                    if outcome != plain.outcome { conditioned.append(decision) }
+                } else {
+                    plain = decision
+                }
+            }
+            // The requests that meet conditions first, as a reader expects (Traefik
+            // ranks them above the plain rule for the same path anyway).
+            decisions += conditioned
+            if let plain { decisions.append(plain) }
         }
         return decisions
+    }
+
+    /// One outcome for requests the output cannot tell apart (they differ only in the
+    /// client address, a method Gateway API has no name for, or conditions authgate
+    /// cannot evaluate). The first request is from outside every range the source
+    /// names. When only clients from some ranges reached a backend and the rest were
+    /// answered by the proxy (a LAN-only service), the outcome is that backend with
+    /// those ranges allowed (an ipAllowList). Otherwise, where they differ, the most
+    /// protected outcome is taken — never the open one — and the coverage check
+    /// reports each request that the output then treats differently.
+    static func fold(_ requests: [RequestVariant], assignments: [Set<Int>], outcome: (RequestVariant) -> RequestOutcome) -> RequestOutcome {
+        func evaluate(_ request: RequestVariant) -> RequestOutcome {
+            let outcomes = assignments.map { assignment -> RequestOutcome in
+                var assigned = request
+                assigned.holding = assignment
+                return outcome(assigned)
+            }
+            return mostProtected(outcomes)
+        }
+        let outcomes = requests.map(evaluate)
+        guard let first = outcomes.first else { return RequestOutcome(terminal: .unhandled) }
+        if outcomes.allSatisfy({ $0 == first }) { return first }
+        if first.upstreams.isEmpty {
+            var allowed: [IPRange] = []
+            var reached: RequestOutcome?
+            var restriction = true
+            for (request, result) in zip(requests.dropFirst(), outcomes.dropFirst()) {
+                guard request.clientIP != requests[0].clientIP, request.method == requests[0].method else { restriction = false; break }
+                if result.upstreams.isEmpty { continue }
+                if let reached, reached != result { restriction = false; break }
+                reached = result
+                if let range = request.clientRange ?? IPRange(request.clientIP) { allowed.append(range) }
+            }
+            if restriction, var reached {
+                reached.allowedSources = allowed
+                return reached
+            }
+        }
+        return mostProtected(outcomes)
+    }
+
+    /// The outcome that exposes least: one reaching no backend, else the one behind
+    /// the most auth; the first among equals.
+    static func mostProtected(_ outcomes: [RequestOutcome]) -> RequestOutcome {
+        guard var best = outcomes.first else { return RequestOutcome(terminal: .unhandled) }
+        func exposure(_ outcome: RequestOutcome) -> Int {
+            outcome.upstreams.isEmpty ? Int.min : -outcome.auth.count - (outcome.unknown.isEmpty ? 0 : 1)
+        }
+        for outcome in outcomes.dropFirst() where exposure(outcome) < exposure(best) { best = outcome }
+        return best
     }
 
     /// Distinct patterns, most specific first: exact paths (longest first), then
@@ -83,14 +158,15 @@ public enum DecisionBuilder {
 }
 
 extension RequestOutcome {
-    /// A request proxied to an auth server itself (the Authentik outpost's own paths,
-    /// an Authelia portal) needs no auth in front: the server answers it. The source
-    /// may have run forward auth first (Caddy sorts `forward_auth` before
-    /// `reverse_proxy`), but the output routes it straight to the server, as Authentik
-    /// and Authelia document for Traefik.
-    public func reachingAuthServerNeedsNoAuth(_ providers: [AuthProvider]) -> RequestOutcome {
-        guard !auth.isEmpty, case .proxy(let targets) = terminal else { return self }
-        let servers = Set(auth.compactMap { providers.indices.contains($0) ? providers[$0].upstream : nil })
+    /// A request for the Authentik outpost's own paths (`/outpost.goauthentik.io/…`)
+    /// proxied to the Authentik server itself needs no auth in front: the outpost
+    /// answers it. The source may have run forward auth first (Caddy sorts
+    /// `forward_auth` before `reverse_proxy`), but Authentik documents these paths as
+    /// routed straight to it for Traefik. Any other path proxied to an auth server keeps
+    /// its auth.
+    public func reachingAuthServerNeedsNoAuth(_ providers: [AuthProvider], path: String) -> RequestOutcome {
+        guard !auth.isEmpty, case .proxy(let targets) = terminal, OutpostPath.contains(path) else { return self }
+        let servers = Set(auth.compactMap { providers.indices.contains($0) && providers[$0].kind == .authentik ? providers[$0].upstream : nil })
         guard !targets.isEmpty, targets.allSatisfy({ servers.contains($0) }) else { return self }
         var copy = self
         copy.auth = []

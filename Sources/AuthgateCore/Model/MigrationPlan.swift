@@ -65,22 +65,64 @@ public struct SitePlan: Sendable {
 
 /// The source proxy's behaviour, evaluated for one request.
 public protocol SourceBehaviour: Sendable {
-    /// What a request for `path` on `host` got (the path as the client sent it).
+    /// What a plain request for `path` on `host` got (the path as the client sent it).
     func outcome(host: String, path: String) -> RequestOutcome
+    /// What a request for `path` on `host` with these method, headers, query and
+    /// client address got.
+    func outcome(host: String, path: String, request: RequestVariant) -> RequestOutcome
     /// Paths at which the source's behaviour may change: every matcher's boundary.
     var boundaryPatterns: [PathPattern] { get }
+    /// The requests worth sending besides the path: the first is the plain one (it
+    /// meets none of the source's conditions); each other meets some, with the
+    /// HTTPRoute conditions that select it (empty where none can, as for a client
+    /// address).
+    var variants: [ProbeVariant] { get }
+    /// Conditions the source tested that authgate cannot evaluate.
+    var opaqueConditions: [OpaqueCondition] { get }
+}
+
+extension SourceBehaviour {
+    public func outcome(host: String, path: String, request: RequestVariant) -> RequestOutcome { outcome(host: host, path: path) }
+    public var variants: [ProbeVariant] { [ProbeVariant(request: .baseline, conditions: .none)] }
+    public var opaqueConditions: [OpaqueCondition] { [] }
+
+    /// The assignments of the opaque conditions the check evaluates: none holding,
+    /// each alone, and all (a condition under `not` shows its effect either way).
+    public var opaqueAssignments: [Set<Int>] {
+        let ids = opaqueConditions.map(\.id)
+        guard !ids.isEmpty else { return [[]] }
+        var result: [Set<Int>] = [[]]
+        for id in ids.prefix(16) { result.append([id]) }
+        if ids.count > 1 { result.append(Set(ids)) }
+        return result
+    }
+}
+
+/// A request to probe besides its path, and the HTTPRoute conditions that select it.
+public struct ProbeVariant: Sendable, Hashable {
+    public var request: RequestVariant
+    public var conditions: RequestConditions
+
+    public init(request: RequestVariant, conditions: RequestConditions) {
+        self.request = request
+        self.conditions = conditions
+    }
 }
 
 /// One routing decision: requests matching `match` (and no earlier decision) get
 /// `outcome`.
 public struct RoutingDecision: Sendable, Hashable {
     public var match: PathPattern
+    /// What else the request must meet (method, headers, query); a decision with
+    /// conditions outranks the plain one for its path.
+    public var conditions: RequestConditions = .none
     public var outcome: RequestOutcome
     /// The directive or object that decided the outcome (the terminal handler).
     public var source: SourceLocation?
 
-    public init(match: PathPattern, outcome: RequestOutcome, source: SourceLocation?) {
+    public init(match: PathPattern, conditions: RequestConditions = .none, outcome: RequestOutcome, source: SourceLocation?) {
         self.match = match
+        self.conditions = conditions
         self.outcome = outcome
         self.source = source
     }
@@ -120,6 +162,12 @@ public struct RequestOutcome: Sendable, Hashable {
     public var passthrough: [CopiedMiddleware] = []
     /// Response header changes (`header`).
     public var responseHeaders: HeaderChanges
+    /// Constructs authgate cannot evaluate that this request met (a plugin directive,
+    /// `try_files`…): whatever they did to it, the output does not reproduce.
+    public var unknown: [UnknownConstruct] = []
+    /// Only clients from these ranges get this outcome; the others are refused (403),
+    /// as the source's `remote_ip`/`client_ip` restriction did. Empty: every client.
+    public var allowedSources: [IPRange] = []
     /// Where each handler that shaped this outcome was written (not part of equality).
     public var provenance: Provenance
 
@@ -132,7 +180,7 @@ public struct RequestOutcome: Sendable, Hashable {
         self.provenance = provenance
     }
 
-    public var isProtected: Bool { !auth.isEmpty }
+    public var isProtected: Bool { !auth.isEmpty || !allowedSources.isEmpty }
 
     /// Passes the request through an auth provider, after the rewrites so far.
     public mutating func addAuth(_ provider: Int, at location: SourceLocation?) {
@@ -156,6 +204,7 @@ public struct RequestOutcome: Sendable, Hashable {
         lhs.terminal == rhs.terminal && lhs.auth == rhs.auth && lhs.rewrites == rhs.rewrites
             && lhs.requestHeaders == rhs.requestHeaders && lhs.responseHeaders == rhs.responseHeaders
             && lhs.passthrough == rhs.passthrough && lhs.httpsRedirect == rhs.httpsRedirect
+            && lhs.unknown == rhs.unknown && lhs.allowedSources == rhs.allowedSources
     }
 
     public func hash(into hasher: inout Hasher) {

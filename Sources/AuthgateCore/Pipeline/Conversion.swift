@@ -19,6 +19,8 @@ public struct Conversion: Sendable {
     public var options: TraefikOptions
     /// How Ingress manifests are read (`--ingress-class`, `--traefik-strict-prefix`).
     public var ingressImporter = IngressImporter()
+    /// How Caddyfiles are read (`--ignore-directive`).
+    public var caddyImporter = CaddyImporter()
     /// How many tokens a Caddyfile's imports may add (see `CaddyfileFrontEnd`).
     public var importedTokenBudget = 2_000_000
 
@@ -51,7 +53,7 @@ public struct Conversion: Sendable {
                 case .caddyfile:
                     let document = try CaddyfileFrontEnd(fileSystem: fileSystem, environment: environment, importedTokenBudget: importedTokenBudget)
                         .parse(bytes: bytes, file: input.name, diagnostics: &diagnostics)
-                    plan.append(try CaddyImporter().plan(from: document, diagnostics: &diagnostics))
+                    plan.append(try caddyImporter.plan(from: document, diagnostics: &diagnostics))
                 case .manifests:
                     manifests += try ManifestFrontEnd().objects(text: String(decoding: bytes, as: UTF8.self), file: input.name, diagnostics: &diagnostics)
                     readManifests = true
@@ -129,5 +131,13 @@ struct OffsetBehaviour: SourceBehaviour {
         return outcome
     }
 
+    func outcome(host: String, path: String, request: RequestVariant) -> RequestOutcome {
+        var outcome = inner.outcome(host: host, path: path, request: request)
+        outcome.auth = outcome.auth.map { $0 + offset }
+        return outcome
+    }
+
     var boundaryPatterns: [PathPattern] { inner.boundaryPatterns }
+    var variants: [ProbeVariant] { inner.variants }
+    var opaqueConditions: [OpaqueCondition] { inner.opaqueConditions }
 }

@@ -21,8 +21,19 @@ public struct MigrationReport: Sendable {
         public var authAfter: [String]
         /// Middlewares on the serving rule, by name.
         public var middlewares: [String]
+        /// Constructs authgate cannot evaluate that the source ran for these requests.
+        public var unknownBefore: [String] = []
         public var protectedBefore: Bool { !authBefore.isEmpty }
         public var protectedAfter: Bool { !authAfter.isEmpty }
+
+        /// `public`, `protected (authentik)`, `unknown (directive 'authorize' at …)`.
+        var before: String { Self.protection(authBefore, unknown: unknownBefore) }
+        var after: String { Self.protection(authAfter, unknown: []) }
+
+        static func protection(_ auth: [String], unknown: [String]) -> String {
+            if !unknown.isEmpty { return "unknown (\(unknown.joined(separator: ", ")))" }
+            return auth.isEmpty ? "public" : "protected (\(auth.joined(separator: "+")))"
+        }
     }
 
     public var hosts: [Host]
@@ -42,26 +53,37 @@ public struct MigrationReport: Sendable {
                 var routeName = routeIndices.first.map { "\(emission.routes[$0].namespace)/\(emission.routes[$0].name)" } ?? ""
                 for decision in site.decisions {
                     guard let sample = decision.match.samplePaths.first(where: { decision.match.matches($0) }) else { continue }
-                    let before = decision.outcome.auth.map { plan.authProviders[$0].kind.rawValue }
+                    let request = site.behaviour.variants.first { $0.conditions == decision.conditions }?.request ?? site.behaviour.variants.first?.request ?? .baseline
+                    var before = decision.outcome.auth.map { plan.authProviders[$0].kind.rawValue }
+                    if !decision.outcome.allowedSources.isEmpty { before.append("ip allow list") }
                     var match = GatewayPathMatch.match(for: decision.match)
+                    match.conditions = decision.conditions
                     var after: [String] = []
                     var middlewares: [String] = []
-                    if let hit = routing.winners(host: probeHost, path: sample).first {
+                    if let hit = routing.winners(host: probeHost, path: sample, request: request).first {
                         let route = routing.routes[hit.route]
                         let rule = route.rules[hit.rule]
-                        match = rule.matches.first { TraefikRouting(routes: [route]).matches($0, sample) } ?? match
+                        match = rule.matches.first { TraefikRouting(routes: [route]).matches($0, sample, request: request) } ?? match
                         routeName = "\(route.namespace)/\(route.name)"
                         for case .extensionRef(let name) in rule.filters {
                             middlewares.append(name)
-                            if case .auth(let provider) = emission.middlewareEffects[route.namespace + "/" + name] {
-                                after.append(plan.authProviders[provider].kind.rawValue)
+                            switch emission.middlewareEffects[route.namespace + "/" + name] {
+                            case .auth(let provider)?: after.append(plan.authProviders[provider].kind.rawValue)
+                            case .ipAllowList?: after.append("ip allow list")
+                            default: break
                             }
                         }
                     }
-                    rules.append(Rule(
+                    var row = Rule(
                         source: decision.source.map { "\($0.file):\($0.line)" } ?? "(added by authgate)",
                         match: match, backend: Self.backend(decision.outcome, emission: emission, path: sample),
-                        authBefore: before, authAfter: after, middlewares: middlewares))
+                        authBefore: before, authAfter: after, middlewares: middlewares)
+                    row.unknownBefore = decision.outcome.unknown.map(\.description)
+                    // Rows that say the same (two source patterns served by one rule
+                    // alike) are one row.
+                    if !rules.contains(where: { $0.source == row.source && $0.match == row.match && $0.backend == row.backend && $0.before == row.before && $0.after == row.after }) {
+                        rules.append(row)
+                    }
                 }
                 hosts.append(Host(host: host, route: routeName, rules: rules))
             }
@@ -97,7 +119,7 @@ public struct MigrationReport: Sendable {
             let sourceWidth = host.rules.map(\.source.count).max() ?? 0
             let matchWidth = host.rules.map(\.match.description.count).max() ?? 0
             for rule in host.rules {
-                let protection = "\(rule.protectedBefore ? "protected (\(rule.authBefore.joined(separator: "+")))" : "public") → \(rule.protectedAfter ? "protected (\(rule.authAfter.joined(separator: "+")))" : "public")"
+                let protection = "\(rule.before) → \(rule.after)"
                 lines.append("  " + rule.source.padding(sourceWidth) + "  " + rule.match.description.padding(matchWidth) + "  → \(rule.backend)  [\(protection)]")
             }
             lines.append("")
@@ -117,8 +139,7 @@ public struct MigrationReport: Sendable {
             text += "## \(host.host)\n\nHTTPRoute `\(host.route)`\n\n"
             text += "| source | match | backend | before | after |\n|---|---|---|---|---|\n"
             for rule in host.rules {
-                let before = rule.protectedBefore ? "protected (\(rule.authBefore.joined(separator: "+")))" : "public"
-                let after = rule.protectedAfter ? "protected (\(rule.authAfter.joined(separator: "+")))" : "public"
+                let (before, after) = (rule.before, rule.after)
                 text += "| `\(rule.source.markdownEscaped)` | `\(rule.match.description.markdownEscaped)` | \(rule.backend.markdownEscaped) | \(before) | \(after) |\n"
             }
             text += "\n"
@@ -180,6 +201,7 @@ public struct MigrationReport: Sendable {
                             ("protectedAfter", .bool(rule.protectedAfter)),
                             ("authBefore", .strings(rule.authBefore)),
                             ("authAfter", .strings(rule.authAfter)),
+                            ("unknownBefore", rule.unknownBefore.isEmpty ? nil : .strings(rule.unknownBefore)),
                         ])
                     })),
                 ])

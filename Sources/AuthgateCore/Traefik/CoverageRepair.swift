@@ -60,18 +60,26 @@ enum CoverageRepair {
                 let host = site.hosts.first.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 } ?? "authgate-probe.invalid"
                 // The outpost route authgate added is not the source's: it takes only
                 // the lower-case prefix, and other spellings keep the source's routing.
+                let request = finding.variant ?? site.behaviour.variants.first?.request ?? .baseline
+                // The decisions for this path whose conditions the request meets, the
+                // most specific conditions first (as Traefik ranks them).
                 let candidates = site.decisions.filter { decision in
-                    decision.match.matches(lower) && !(site.addedOutpostRoute && decision.match == .prefix(AuthentikOutpostPaths.prefix) && !OutpostPath.containsExactly(path))
-                }
+                    decision.match.matches(lower) && decision.conditions.holds(for: request)
+                        && !(site.addedOutpostRoute && decision.match == .prefix(AuthentikOutpostPaths.prefix) && !OutpostPath.containsExactly(path))
+                }.enumerated().sorted {
+                    let (a, b) = (TraefikRouting.conditionPriority($0.element.conditions), TraefikRouting.conditionPriority($1.element.conditions))
+                    return a != b ? a > b : $0.offset < $1.offset
+                }.map(\.element)
                 // A pattern's paths need not all end alike (`/x$` cuts across
                 // `/static/*`): prefer a decision that does for this path what the
                 // source did.
-                let wanted = site.behaviour.outcome(host: host, path: path)
+                let wanted = site.behaviour.outcome(host: host, path: path, request: request)
                 guard let decision = candidates.first(where: {
                     $0.outcome.terminal == wanted.terminal && $0.outcome.auth == wanted.auth && $0.outcome.rewrites == wanted.rewrites
                 }) ?? candidates.first else { continue }
-                let beaten = routing.winners(host: host, path: path).map(\.priority).max() ?? 0
-                guard let match = forcedMatch(for: decision.match, caseInsensitive: path != lower, beating: beaten) else { continue }
+                let beaten = routing.winners(host: host, path: path, request: request).map(\.priority).max() ?? 0
+                guard var match = forcedMatch(for: decision.match, caseInsensitive: path != lower, beating: beaten) else { continue }
+                match.conditions = decision.conditions
                 guard !siteRules[siteIndex].contains(where: { $0.matches.contains(match) }) else { continue }
                 let backends = decision.outcome.upstreams.compactMap { emission.ref(for: $0, path: lower) }
                 var rule = builder.rule(for: decision, backends: backends, namespace: site.namespace ?? emission.defaultNamespace, forcedMatch: match)

@@ -16,13 +16,18 @@ struct RuleBuilder {
     /// `forcedMatch` replaces the decision's own match (a compensating rule).
     mutating func rule(for decision: RoutingDecision, backends: [BackendRef], namespace: String, forcedMatch: PathMatch? = nil) -> HTTPRouteRule {
         self.namespace = namespace
-        let match = forcedMatch ?? GatewayPathMatch.match(for: decision.match)
+        var match = forcedMatch ?? GatewayPathMatch.match(for: decision.match)
+        match.conditions = decision.conditions
         let outcome = decision.outcome
         // Traefik 3.7.15 runs a rule's filters in the order written (checked through
         // its API), so the auth server sees the path as the source's did: rewrites that
         // ran before the auth come before it.
         let before = outcome.auth.isEmpty ? outcome.rewrites.count : min(outcome.rewritesBeforeAuth, outcome.rewrites.count)
-        var filters = rewriteFilters(Array(outcome.rewrites[..<before]), match: match, pattern: decision.match)
+        var filters: [HTTPRouteFilter] = []
+        // A client outside the ranges is refused before anything else runs, as the
+        // source's `remote_ip` restriction answered it before its auth.
+        if !outcome.allowedSources.isEmpty { filters.append(.extensionRef(middleware: ipAllowList(outcome.allowedSources))) }
+        filters += rewriteFilters(Array(outcome.rewrites[..<before]), match: match, pattern: decision.match)
         for provider in outcome.auth {
             if let name = middlewareName[provider] { filters.append(.extensionRef(middleware: name)) }
         }
@@ -99,6 +104,28 @@ struct RuleBuilder {
         return [.extensionRef(middleware: chainName)]
     }
 
+    /// A Traefik ipAllowList Middleware for these ranges in the rule's namespace; its
+    /// name says `private-ranges` for Caddy's `private_ranges`, else carries a digest
+    /// of the ranges so two lists never share a name.
+    private mutating func ipAllowList(_ ranges: [IPRange]) -> String {
+        let canonical = Array(Set(ranges.map(\.description))).sorted()
+        let isPrivate = canonical == Set(IPRange.privateRanges.compactMap { IPRange($0)?.description }).sorted()
+        let name = isPrivate ? "ip-allow-private-ranges" : "ip-allow-" + Self.digest(canonical.joined(separator: ","))
+        addMiddleware(name, .ipAllowList(ranges), .object([("ipAllowList", .object([("sourceRange", .strings(canonical))]))]))
+        return name
+    }
+
+    /// FNV-1a, 32 bits, in hex: stable across runs and platforms.
+    static func digest(_ text: String) -> String {
+        var hash: UInt32 = 2_166_136_261
+        for byte in text.utf8 {
+            hash ^= UInt32(byte)
+            hash = hash &* 16_777_619
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
     /// Takes the Middlewares another copy of this builder added, in the order it added
     /// them, leaving out those this one has already.
     mutating func absorb(_ other: RuleBuilder) {
@@ -167,7 +194,7 @@ enum RuleSimplifier {
         }).sorted()
     }
 
-    static func simplify(_ rules: [HTTPRouteRule], hosts: [String] = [], competitors: [HTTPRoute] = [], probes: [String]) -> [HTTPRouteRule] {
+    static func simplify(_ rules: [HTTPRouteRule], hosts: [String] = [], competitors: [HTTPRoute] = [], probes: [String], variants: [RequestVariant] = [.baseline]) -> [HTTPRouteRule] {
         let probeHosts = hosts.isEmpty ? ["authgate-probe.invalid"] : hosts.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 }
         // A rule may go only if the route still does the same on its own (never rely
         // on another route's rule: Traefik and the Gateway API spec rank routes of
@@ -191,14 +218,16 @@ enum RuleSimplifier {
                 let routing = TraefikRouting(routes: routes)
                 for host in probeHosts {
                     for probe in probes {
-                        let winners = routing.winners(host: host, path: probe)
-                        if winners.count == 1 {
-                            let hit = winners[0]
-                            result.append(hit.route == 0 ? ownIDs[hit.rule] : competitorIDs[hit.route - 1][hit.rule])
-                        } else {
-                            result += Set(winners.map { $0.route == 0 ? ownIDs[$0.rule] : competitorIDs[$0.route - 1][$0.rule] }).sorted()
+                        for variant in variants {
+                            let winners = routing.winners(host: host, path: probe, request: variant)
+                            if winners.count == 1 {
+                                let hit = winners[0]
+                                result.append(hit.route == 0 ? ownIDs[hit.rule] : competitorIDs[hit.route - 1][hit.rule])
+                            } else {
+                                result += Set(winners.map { $0.route == 0 ? ownIDs[$0.rule] : competitorIDs[$0.route - 1][$0.rule] }).sorted()
+                            }
+                            result.append(-1)
                         }
-                        result.append(-1)
                     }
                 }
             }
@@ -222,14 +251,16 @@ enum RuleSimplifier {
             let rivalRouting = rivals.map { TraefikRouting(routes: $0) }
             for host in probeHosts {
                 for probe in probes {
-                    let own = ownRouting.matchingRules(host: host, path: probe).map { (rule: $0.rule, base: $0.basePriority) }
-                    var rivalPriority = Int.min
-                    var rivalIDs: [Int] = []
-                    for hit in rivalRouting?.winners(host: host, path: probe) ?? [] {
-                        rivalPriority = hit.priority
-                        rivalIDs.append(competitorIDs[hit.route][hit.rule])
+                    for variant in variants {
+                        let own = ownRouting.matchingRules(host: host, path: probe, request: variant).map { (rule: $0.rule, base: $0.basePriority) }
+                        var rivalPriority = Int.min
+                        var rivalIDs: [Int] = []
+                        for hit in rivalRouting?.winners(host: host, path: probe, request: variant) ?? [] {
+                            rivalPriority = hit.priority
+                            rivalIDs.append(competitorIDs[hit.route][hit.rule])
+                        }
+                        trials.append(Probe(own: own, rivalPriority: rivalPriority, rivalIDs: rivalIDs))
                     }
-                    trials.append(Probe(own: own, rivalPriority: rivalPriority, rivalIDs: rivalIDs))
                 }
             }
         }

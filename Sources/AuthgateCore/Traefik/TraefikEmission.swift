@@ -63,6 +63,8 @@ public enum MiddlewareEffect: Sendable, Hashable {
     case replacePath(String)
     /// A `chain` of other Middlewares, in order.
     case chain([String])
+    /// Traefik's ipAllowList: clients outside these ranges are refused with 403.
+    case ipAllowList([IPRange])
     /// A Middleware copied from the input that does not change routing.
     case passthrough
 }

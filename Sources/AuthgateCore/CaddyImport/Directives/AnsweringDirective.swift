@@ -23,6 +23,21 @@ enum AnsweringDirective {
         return [CaddyRoute(matcher: matcher, handlers: [.answer(directive: head.text, location: head.location)])]
     }
 
+    /// `invoke` runs a named route authgate does not migrate; `try_files` rewrites the
+    /// path depending on files on the Caddy host. Either can change what a request
+    /// meets next, so the requests they touch are unknown.
+    static func readUnknown(_ segment: Segment, _ scope: CaddySiteReader.Scope, _ reader: inout CaddySiteReader) throws(DiagnosticError) -> [CaddyRoute] {
+        var cursor = segment.cursor
+        cursor.next()
+        guard let head = cursor.token else { return [] }
+        let matcher = try reader.matcherToken(&cursor, scope: scope)
+        let why = head.text == "invoke" ? "it runs a named route, which authgate does not migrate" : "it rewrites the path depending on files on the Caddy host"
+        let construct = UnknownConstruct(
+            construct: "directive '\(head.text)'", location: head.location,
+            resolution: "\(why); if it has no effect on access, pass --ignore-directive \(head.text)")
+        return [CaddyRoute(matcher: matcher, handlers: [.unknown(construct)])]
+    }
+
     static func readNonTerminal(_ segment: Segment, _ scope: CaddySiteReader.Scope, _ reader: inout CaddySiteReader) throws(DiagnosticError) -> [CaddyRoute] {
         guard let head = segment.tokens.first else { return [] }
         reader.warn("'\(head.text)' has no Gateway API equivalent and is left out; check the requests it changed", at: head)

@@ -23,9 +23,9 @@ enum CaddyDirectives {
         "metrics": AnsweringDirective.read,
         "acme_server": AnsweringDirective.read,
         "templates": AnsweringDirective.readNonTerminal,
-        "try_files": AnsweringDirective.readNonTerminal,
+        "try_files": AnsweringDirective.readUnknown,
         "method": AnsweringDirective.readNonTerminal,
-        "invoke": AnsweringDirective.readNonTerminal,
+        "invoke": AnsweringDirective.readUnknown,
         "intercept": AnsweringDirective.readNonTerminal,
         "request_body": AnsweringDirective.readNonTerminal,
         "map": AnsweringDirective.readNonTerminal,
@@ -37,6 +37,6 @@ enum CaddyDirectives {
     /// Gateway (listeners, certificates) or Traefik's static configuration owns them.
     static let ignoredOutsideRoutes: Set<String> = [
         "tls", "encode", "log", "bind", "root", "fs", "tracing", "log_skip", "skip_log", "log_append", "log_name",
-        "copy_response", "copy_response_headers",
+        "copy_response", "copy_response_headers", "handle_errors",
     ]
 }

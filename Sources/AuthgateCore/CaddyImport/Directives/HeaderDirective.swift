@@ -55,6 +55,12 @@ enum HeaderDirective {
         let values = args.dropFirst().map(\.text)
         if name.hasPrefix("-") {
             name.removeFirst()
+            if name.contains("*") {
+                // Caddy deletes every field the pattern matches; Gateway API's header
+                // modifiers remove exact names only (and refuse `*` in a name).
+                reader.warn("header deletion '-\(name)' uses a wildcard; Gateway API removes exact header names only, so it is left out (Traefik's forwardAuth replaces the headers it copies from the auth server, so client-sent copies of those never reach the backend)", at: field)
+                return changes
+            }
             changes.remove.append(name)
             return changes
         }

@@ -7,6 +7,12 @@
 enum RedirDirective {
     static let gatewayCodes: Set<Int> = [301, 302, 303, 307, 308]
 
+    /// Caddy's placeholders for the request's host (`{hostport}` keeps a port the
+    /// redirect then drops: on 80 and 443 there is none).
+    static let hostPlaceholders = ["{http.request.hostport}", "{http.request.host}", "{hostport}", "{host}"]
+    /// Caddy's placeholders for the request's path (and query).
+    static let pathPlaceholders: Set<String> = ["{uri}", "{path}", "{http.request.uri}", "{http.request.uri.path}", "{http.request.orig_uri}"]
+
     static func read(_ segment: Segment, _ scope: CaddySiteReader.Scope, _ reader: inout CaddySiteReader) throws(DiagnosticError) -> [CaddyRoute] {
         var cursor = segment.cursor
         cursor.next()
@@ -49,32 +55,44 @@ enum RedirDirective {
             }
             redirect.scheme = scheme
             rest = rest[separator.upperBound...]
-            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "{" || $0 == "?" }) ?? rest.endIndex
-            let authority = rest[..<authorityEnd]
-            rest = rest[authorityEnd...]
-            if let (host, port) = SiteAddress.splitHostPort(authority) {
-                redirect.hostname = host.lowercased()
-                guard let number = Int(port), (1...65535).contains(number) else {
-                    throw token.error("invalid port '\(port)' in redir target")
+            // The request's own host, as Caddy's placeholders spell it: Gateway API
+            // keeps the request's host when the redirect names none.
+            if let placeholder = hostPlaceholders.first(where: { rest.hasPrefix($0) }) {
+                rest = rest.dropFirst(placeholder.count)
+                if rest.isEmpty {
+                    redirect.path = "/"
+                    return redirect
                 }
-                redirect.port = number
             } else {
-                redirect.hostname = authority.lowercased()
-            }
-            if redirect.hostname?.contains("{") == true || redirect.hostname?.isEmpty == true {
-                throw token.error("redir target host '\(authority)' holds a placeholder or is empty; Gateway API needs a fixed host name")
-            }
-            if rest.isEmpty {
-                redirect.path = "/"
-                return redirect
+                let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "{" || $0 == "?" }) ?? rest.endIndex
+                let authority = rest[..<authorityEnd]
+                rest = rest[authorityEnd...]
+                if let (host, port) = SiteAddress.splitHostPort(authority) {
+                    redirect.hostname = host.lowercased()
+                    guard let number = Int(port), (1...65535).contains(number) else {
+                        throw token.error("invalid port '\(port)' in redir target")
+                    }
+                    redirect.port = number
+                } else {
+                    redirect.hostname = authority.lowercased()
+                }
+                if redirect.hostname?.isEmpty == true {
+                    let placeholder = rest.prefix { $0 != "}" } + (rest.contains("}") ? "}" : "")
+                    throw token.error("redir target host '\(placeholder)' is filled in only when Caddy runs; Gateway API's RequestRedirect keeps the request's host ({host}) or names a fixed one")
+                }
+                if rest.isEmpty {
+                    redirect.path = "/"
+                    return redirect
+                }
             }
         }
         let path = String(rest)
-        if path == "{uri}" || path == "{path}" || path == "{http.request.uri}" || path == "{http.request.uri.path}" {
+        if pathPlaceholders.contains(path) {
             return redirect
         }
         if path.contains("{") || path.contains("?") {
-            reader.warn("redir target path '\(path)' holds a placeholder or a query, which Gateway API's RequestRedirect cannot build; the redirect keeps the request's path", at: token)
+            let placeholder = path.drop { $0 != "{" }.prefix { $0 != "}" } + (path.contains("}") ? "}" : "")
+            reader.warn("redir target path '\(path)' holds \(placeholder.isEmpty ? "a query" : "the placeholder '\(placeholder)'"), which Gateway API's RequestRedirect cannot build; the redirect keeps the request's path", at: token)
             return redirect
         }
         redirect.path = path
