@@ -49,6 +49,15 @@ struct ConversionArguments: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A Caddy directive authgate does not know (a plugin's) that you vouch has no effect on who may reach what: it is left out with a warning instead of making the requests it touches unknown; repeatable.", valueName: "NAME"))
     var ignoreDirective: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("The Gateway listener a port-only Caddy site (:8085 { … }) attaches to; such a site answers every host, so without this (or --section-name) it is left out; repeatable.", valueName: "PORT=LISTENER"))
+    var listener: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Where an upstream outside the cluster lives in it: FROM as the Caddyfile writes it (localhost:3000, :3000, 192.168.1.5:8080, unix//run/app.sock), TO a Service (grafana.monitoring:3000, or app:80 in --namespace); repeatable.", valueName: "FROM=TO"))
+    var upstream: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("KEY=VALUE lines for {$VAR} and {env.VAR} in a Caddyfile, over the environment ('#' comments, optional quotes and 'export').", valueName: "FILE"))
+    var envFile: String?
+
     @Option(name: .long, help: ArgumentHelp("Refuse input files larger than this many bytes (67108864 is 64 MiB).", valueName: "BYTES"))
     var maxInputBytes: Int = 64 << 20
 
@@ -82,6 +91,18 @@ struct ConversionArguments: ParsableArguments {
             let parts = mapping.split(separator: "=", omittingEmptySubsequences: false)
             if parts.count != 2 || parts[0].isEmpty || !KubernetesName.isLabel(String(parts[1])) {
                 throw ValidationError("--entrypoint must be ENTRYPOINT=LISTENER with a valid listener name, got '\(mapping)'")
+            }
+        }
+        for mapping in listener {
+            let parts = mapping.split(separator: "=", omittingEmptySubsequences: false)
+            if parts.count != 2 || Int(parts[0]).map({ !(1...65535).contains($0) }) ?? true || !KubernetesName.isLabel(String(parts[1])) {
+                throw ValidationError("--listener must be PORT=LISTENER with a valid listener name, got '\(mapping)'")
+            }
+        }
+        for mapping in upstream {
+            let parts = mapping.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts.count != 2 || parts[0].isEmpty || parts[1].isEmpty || parts[1].contains("{") || parts[1].hasPrefix("unix/") {
+                throw ValidationError("--upstream must be FROM=TO with TO a Service address such as grafana.monitoring:3000, got '\(mapping)'")
             }
         }
         if let authentikVersion, authentikVersion.isEmpty || authentikVersion.contains(where: { !($0.isLetter || $0.isNumber || ".-_".contains($0)) }) {
@@ -141,9 +162,29 @@ struct ConversionArguments: ParsableArguments {
             }
         }
 
-        var conversion = Conversion(fileSystem: fileSystem, environment: ProcessInfo.processInfo.environment, forcedKind: from, options: options)
+        var environment = ProcessInfo.processInfo.environment
+        if let envFile {
+            do {
+                let text = String(decoding: try fileSystem.read(envFile), as: UTF8.self)
+                for (key, value) in EnvironmentFile.parse(text) { environment[key] = value }
+            } catch {
+                printError("authgate: error: cannot read --env-file \(envFile): \(error)")
+                throw ExitCode(ExitStatus.badInput)
+            }
+        }
+        var conversion = Conversion(fileSystem: fileSystem, environment: environment, forcedKind: from, options: options)
         conversion.ingressImporter = IngressImporter(ingressClass: ingressClass, strictPrefix: traefikStrictPrefix)
-        conversion.caddyImporter = CaddyImporter(ignoredDirectives: Set(ignoreDirective))
+        var mappings: [String: String] = [:]
+        for mapping in upstream {
+            let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)
+            mappings[parts[0]] = parts[1]
+        }
+        conversion.caddyImporter = CaddyImporter(ignoredDirectives: Set(ignoreDirective), upstreamMappings: mappings)
+        for mapping in listener {
+            let parts = mapping.split(separator: "=").map(String.init)
+            conversion.caddyImporter.portListeners[parts[0]] = parts[1]
+        }
+        conversion.caddyImporter.sectionNameGiven = sectionName != nil
         var diagnostics = Diagnostics()
         let result = conversion.run(inputList, diagnostics: &diagnostics)
         for diagnostic in diagnostics.sorted {

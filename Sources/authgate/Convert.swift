@@ -71,8 +71,7 @@ struct Convert: ParsableCommand {
             printError(Diagnostic(severity, finding.message, at: finding.location).description)
         }
         if !failures.isEmpty && !allowUnprotected {
-            let paths = failures.reduce(0) { $0 + $1.paths.count }
-            printError("authgate: error: \(paths) path\(paths == 1 ? "" : "s") would not keep the backend and auth the source gave \(paths == 1 ? "it" : "them"); nothing was written (--allow-unprotected writes anyway)")
+            printError("authgate: error: " + Self.refusal(failures) + "; nothing was written (--allow-unprotected writes anyway)")
             throw ExitCode(ExitStatus.coverageFailed)
         }
         if let outputDir {
@@ -91,6 +90,17 @@ struct Convert: ParsableCommand {
         }
         let findingWarnings = result.findings.count { !$0.isFailure } + (allowUnprotected ? failures.count : 0)
         printError(Self.summary(result, warnings: diagnostics.warnings.count + findingWarnings))
+    }
+
+    /// Why convert refuses, in one line: paths, left-out sites, nothing converted.
+    static func refusal(_ failures: [CoverageFinding]) -> String {
+        var parts: [String] = []
+        let paths = failures.filter { !$0.paths.isEmpty }.reduce(0) { $0 + $1.paths.count }
+        if paths > 0 { parts.append("\(paths) path\(paths == 1 ? "" : "s") would not keep the backend and auth the source gave \(paths == 1 ? "it" : "them")") }
+        let left = failures.count { $0.kind == .siteLeftOut }
+        if left > 0 { parts.append("\(left) protected site address\(left == 1 ? "" : "es") would be left out") }
+        if failures.contains(where: { $0.kind == .nothingConverted }) { parts.append("nothing would be converted") }
+        return parts.joined(separator: "; ")
     }
 
     static func summary(_ result: Conversion.Result, warnings: Int) -> String {

@@ -232,13 +232,17 @@ struct CaddyOracleTests {
             let hosts = site.hosts.isEmpty ? ["authgate-probe.invalid"] : site.hosts.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 }
             for host in hosts {
                 for path in RuleSimplifier.probes(for: site) + extraPaths where !path.lowercased().hasPrefix("/outpost.goauthentik.io") || !site.addedOutpostRoute {
-                    let ours = site.behaviour.outcome(host: host, path: path)
-                    let theirs = oracle.route(host: host, path: path)
-                    let mine = OracleOutcome(ours, providers: plan.authProviders, path: path)
-                    #expect(mine == theirs, "\(file): \(host)\(path): authgate says \(mine), Caddy's JSON says \(theirs)")
-                    if mine != theirs { differences += 1 }
-                    compared += 1
-                    if differences >= 5 { return differences }
+                    // Every request variant the check sends; conditions neither side can
+                    // evaluate (an `expression`) are taken not to hold on both.
+                    for variant in site.behaviour.variants.map(\.request) {
+                        let ours = site.behaviour.outcome(host: host, path: path, request: variant)
+                        let theirs = oracle.route(host: host, path: path, request: variant)
+                        let mine = OracleOutcome(ours, providers: plan.authProviders, path: path, host: host)
+                        #expect(mine == theirs, "\(file): \(host)\(path) \(variant): authgate says \(mine), Caddy's JSON says \(theirs)")
+                        if mine != theirs { differences += 1 }
+                        compared += 1
+                        if differences >= 5 { return differences }
+                    }
                 }
             }
         }
@@ -282,7 +286,7 @@ struct OracleOutcome: Equatable, CustomStringConvertible {
         self.upstreamPath = upstreamPath
     }
 
-    init(_ outcome: RequestOutcome, providers: [AuthProvider], path: String) {
+    init(_ outcome: RequestOutcome, providers: [AuthProvider], path: String, host: String = "") {
         auth = outcome.auth.map { providers[$0].upstream.map(Self.dial) ?? "basic" }
         switch outcome.terminal {
         case .proxy(let upstreams):
@@ -290,7 +294,7 @@ struct OracleOutcome: Equatable, CustomStringConvertible {
             upstreamPath = outcome.upstreamPath(for: path)
         case .redirect(let redirect):
             var target = ""
-            if let scheme = redirect.scheme, let host = redirect.hostname { target = "\(scheme)://\(host)" + (redirect.port.map { ":\($0)" } ?? "") }
+            if let scheme = redirect.scheme { target = "\(scheme)://\(redirect.hostname ?? host)" + (redirect.port.map { ":\($0)" } ?? "") }
             target += redirect.path ?? path
             terminal = "redirect \(redirect.status) \(target)"
         case .answeredByProxy:
@@ -311,6 +315,25 @@ struct OracleOutcome: Equatable, CustomStringConvertible {
 
 /// Routes a request through Caddy's adapted JSON config the way Caddy's HTTP app does.
 struct CaddyJSONRouter {
+    /// An address in a CIDR range, by the C library's own address parser.
+    static func address(_ text: String, isIn range: String) -> Bool {
+        let parts = range.split(separator: "/", maxSplits: 1).map(String.init)
+        func bytes(_ address: String) -> [UInt8]? {
+            var v4 = in_addr()
+            if inet_pton(AF_INET, address, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
+            var v6 = in6_addr()
+            if inet_pton(AF_INET6, address, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
+            return nil
+        }
+        guard let network = bytes(parts[0]), let candidate = bytes(text), network.count == candidate.count else { return false }
+        let length = parts.count == 2 ? Int(parts[1]) ?? 0 : network.count * 8
+        for bit in 0..<length {
+            let mask = UInt8(0x80 >> (bit % 8))
+            if network[bit / 8] & mask != candidate[bit / 8] & mask { return false }
+        }
+        return true
+    }
+
     let routes: [[String: Any]]
 
     init(json: [String: Any]) {
@@ -323,12 +346,13 @@ struct CaddyJSONRouter {
 
     struct State {
         var path: String
+        var request: RequestVariant = .baseline
         var auth: [String] = []
         var terminal: String?
     }
 
-    func route(host: String, path: String) -> OracleOutcome {
-        var state = State(path: path)
+    func route(host: String, path: String, request: RequestVariant = .baseline) -> OracleOutcome {
+        var state = State(path: path, request: request)
         _ = run(routes, host: host, state: &state, original: path)
         let terminal = state.terminal ?? "unhandled"
         return OracleOutcome(terminal: terminal, auth: state.auth, upstreamPath: terminal.hasPrefix("proxy") ? state.path : nil)
@@ -339,7 +363,7 @@ struct CaddyJSONRouter {
         for route in routes {
             if let group = route["group"] as? String, finished.contains(group) { continue }
             let sets = route["match"] as? [[String: Any]]
-            if let sets, !sets.contains(where: { matches($0, host: host, path: state.path) }) { continue }
+            if let sets, !sets.contains(where: { matches($0, host: host, path: state.path, request: state.request) }) { continue }
             if let group = route["group"] as? String { finished.insert(group) }
             for handler in route["handle"] as? [[String: Any]] ?? [] {
                 if handle(handler, host: host, state: &state, original: original) { return true }
@@ -376,7 +400,8 @@ struct CaddyJSONRouter {
         case "static_response":
             let status = handler["status_code"].map { "\($0)" } ?? "200"
             if let headers = handler["headers"] as? [String: Any], let location = (headers["Location"] as? [String])?.first {
-                let target = location.replacingOccurrences(of: "{http.request.uri}", with: state.path)
+                var target = location.replacingOccurrences(of: "{http.request.uri}", with: state.path)
+                for placeholder in ["{http.request.hostport}", "{http.request.host}"] { target = target.replacingOccurrences(of: placeholder, with: host) }
                 state.terminal = "redirect \(status) \(target)"
             } else {
                 state.terminal = "answer"
@@ -393,7 +418,10 @@ struct CaddyJSONRouter {
         }
     }
 
-    private func matches(_ set: [String: Any], host: String, path: String) -> Bool {
+    private func matches(_ set: [String: Any], host: String, path: String, request: RequestVariant) -> Bool {
+        func sent(_ field: String) -> [String] {
+            request.headers.filter { $0.name.lowercased() == field.lowercased() }.map(\.value)
+        }
         for (kind, value) in set {
             switch kind {
             case "host":
@@ -413,9 +441,48 @@ struct CaddyJSONRouter {
                 else { return false }
             case "not":
                 let inner = value as? [[String: Any]] ?? []
-                if inner.contains(where: { matches($0, host: host, path: path) }) { return false }
+                if inner.contains(where: { matches($0, host: host, path: path, request: request) }) { return false }
+            case "method":
+                if !(value as? [String] ?? []).contains(request.method) { return false }
+            case "header":
+                // Caddy's MatchHeader: every field; a null list means absent; values
+                // are exact or `*` globs at either end.
+                for (field, wanted) in value as? [String: Any] ?? [:] {
+                    let values = sent(field)
+                    guard let tests = wanted as? [String] else {
+                        if !values.isEmpty { return false }
+                        continue
+                    }
+                    let ok = values.contains { got in
+                        tests.contains { test in
+                            if test == "*" { return true }
+                            if test.hasPrefix("*") && test.hasSuffix("*") && test.count > 1 { return got.contains(test.dropFirst().dropLast()) }
+                            if test.hasPrefix("*") { return got.hasSuffix(test.dropFirst()) }
+                            if test.hasSuffix("*") { return got.hasPrefix(test.dropLast()) }
+                            return got == test
+                        }
+                    }
+                    if !ok { return false }
+                }
+            case "header_regexp":
+                for (field, spec) in value as? [String: Any] ?? [:] {
+                    let pattern = (spec as? [String: Any])?["pattern"] as? String ?? ""
+                    guard let regex = try? NSRegularExpression(pattern: pattern),
+                          sent(field).contains(where: { regex.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil })
+                    else { return false }
+                }
+            case "query":
+                for (key, wanted) in value as? [String: Any] ?? [:] {
+                    let values = request.query.filter { $0.name == key }.map(\.value)
+                    let tests = wanted as? [String] ?? []
+                    if !tests.contains(where: { $0 == "*" ? !values.isEmpty : values.contains($0) }) { return false }
+                }
+            case "remote_ip", "client_ip":
+                let ranges = (value as? [String: Any])?["ranges"] as? [String] ?? []
+                if !ranges.contains(where: { Self.address(request.clientIP, isIn: $0) }) { return false }
             default:
-                continue
+                // expression, vars, file, protocol…: neither side evaluates them.
+                return false
             }
         }
         return true

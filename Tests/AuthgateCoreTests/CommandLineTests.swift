@@ -113,7 +113,7 @@ struct CommandLineTests {
     }
 
     @Test func warningsDoNotChangeTheExitCode() throws {
-        let run = try runAuthgate(["convert", "-"], stdin: "a.com {\n\timport nothing-here/*.caddy\n}\n", directory: FileManager.default.temporaryDirectory)
+        let run = try runAuthgate(["convert", "-"], stdin: "a.com {\n\timport nothing-here/*.caddy\n\treverse_proxy app:80\n}\n", directory: FileManager.default.temporaryDirectory)
         #expect(run.status == 0)
         #expect(run.stderr.hasPrefix("<stdin>:2:2: warning: no files match the import pattern 'nothing-here/*.caddy'"))
     }

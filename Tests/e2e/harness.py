@@ -78,6 +78,16 @@ class Harness:
         self.auth_stubs = []
         self.extra = []
         self.mapping_notes = []
+        # `--upstream FROM=TO` in the sample's args: where the source's upstream lives.
+        self.upstream_map = {}
+        args_path = os.path.join(sample_dir, "args")
+        if os.path.exists(args_path):
+            with open(args_path) as handle:
+                words = handle.read().split()
+            for flag, value in zip(words, words[1:]):
+                if flag == "--upstream" and "=" in value:
+                    source, target = value.split("=", 1)
+                    self.upstream_map[source] = target
 
     # -- mapping the cluster to loopback stubs ---------------------------------------
 
@@ -227,6 +237,9 @@ class Harness:
             arguments = [self.traefik,
                          f"--entryPoints.web.address=127.0.0.1:{ports['web']}",
                          f"--entryPoints.websecure.address=127.0.0.1:{ports['websecure']}",
+                         # Checks with a clientIP send it in a PROXY header (see request).
+                         "--entryPoints.web.proxyProtocol.trustedIPs=127.0.0.1/32",
+                         "--entryPoints.websecure.proxyProtocol.trustedIPs=127.0.0.1/32",
                          f"--entryPoints.traefik.address=127.0.0.1:{self.api_port}", "--api.insecure=true",
                          "--providers.kubernetesGateway=true", "--providers.kubernetesCRD=true",
                          "--log.level=DEBUG", f"--log.filePath={log_path}"]
@@ -298,16 +311,31 @@ class Harness:
             return False
         return wanted <= loaded
 
-    def request(self, host, path, session):
+    def request(self, host, path, session, check=None):
+        """One request; a check may set its method, extra headers and the client
+        address (sent as a PROXY protocol v1 header, which both Traefik and Caddy
+        take from loopback here, so remote_ip and ipAllowList see that address)."""
+        check = check or {}
         connection = http.client.HTTPConnection("127.0.0.1", self.listener_port, timeout=10)
         headers = {"Host": host}
+        headers.update(check.get("headers", {}))
         if session:
             headers["Cookie"] = SESSION_COOKIE
             if "credentials" in self.expectations:
                 headers["Authorization"] = "Basic " + base64.b64encode(self.expectations["credentials"].encode()).decode()
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
-        body = response.read()
+        if "clientIP" in check:
+            connection.connect()
+            family = "TCP6" if ":" in check["clientIP"] else "TCP4"
+            local = "::1" if family == "TCP6" else "127.0.0.1"
+            connection.sock.sendall(f"PROXY {family} {check['clientIP']} {local} 40000 {self.listener_port}\r\n".encode())
+        try:
+            connection.request(check.get("method", "GET"), path, headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException):
+            # The proxy closed the connection without an answer (Caddy's abort).
+            connection.close()
+            return 0, {}, {}
         connection.close()
         try:
             data = json.loads(body)
@@ -329,10 +357,10 @@ class Harness:
                 self.listener_port = saved
             return
         host, path = check["host"], check["path"]
-        where = f"{host}{path}"
+        where = f"{host}{path}" + "".join(f" {k}={check[k]}" for k in ("method", "headers", "clientIP") if k in check)
         before = self.auth_calls()
         marks = [len(stub.auth_calls) for stub in self.auth_stubs]
-        status, headers, body = self.request(host, path, session=False)
+        status, headers, body = self.request(host, path, session=False, check=check)
         backend = body.get("backend")
         if "redirect" in check:
             want = check["redirect"]
@@ -344,8 +372,8 @@ class Harness:
             # without a session nor with one may a backend be reached.
             if backend is not None:
                 self.fail(f"{where}: expected no backend, reached {backend} without a session")
-            status, _, body = self.request(host, path, session=True)
-            if body.get("backend") is not None or not (status >= 500 or status == 404):
+            status, _, body = self.request(host, path, session=True, check=check)
+            if body.get("backend") is not None or not (status >= 500 or status == 404 or status == check.get("status")):
                 self.fail(f"{where}: expected an answer without a backend, got {status} from {body.get('backend')}")
             return
         if check.get("protected"):
@@ -357,7 +385,7 @@ class Harness:
                 for call_path, _ in stub.auth_calls:
                     if call_path.split("?")[0] != stub.endpoint:
                         self.fail(f"{where}: the auth server was called on {call_path}, expected {stub.endpoint}")
-            status, headers, body = self.request(host, path, session=True)
+            status, headers, body = self.request(host, path, session=True, check=check)
             backend = body.get("backend")
             if backend != check["backend"]:
                 self.fail(f"{where}: with a session expected {check['backend']}, got {status} from {backend}")
@@ -404,6 +432,13 @@ class Harness:
     def stub_for_dial(self, dial, authentik_auth):
         """The stub a Caddy upstream reaches, by the placement rules DESIGN.md states
         (written again here, independently of authgate's Swift code)."""
+        for source in (dial, "localhost" + dial if dial.startswith(":") else None):
+            if source in self.upstream_map:
+                dial = self.upstream_map[source]
+                break
+        if ":" not in dial:
+            self.fail(f"Caddy upstream {dial} has no port and no --upstream mapping in the sample's args")
+            return None
         host, _, port = dial.rpartition(":")
         host = host.strip("[]").lower()
         port = int(port)
@@ -490,18 +525,19 @@ class Harness:
         for route in routes:
             walk(route.get("handle", []))
         config["apps"]["http"]["servers"] = {"srv0": {"listen": [f"127.0.0.1:{port}"], "routes": routes,
-                                                      "automatic_https": {"disable": True}}}
+                                                      "automatic_https": {"disable": True},
+                                                      "listener_wrappers": [{"wrapper": "proxy_protocol", "allow": ["127.0.0.1/32"]}]}}
         config["apps"].pop("tls", None)
         config["admin"] = {"disabled": True}
         return config
 
-    def observe(self, port, host, path, session):
+    def observe(self, port, host, path, session, check=None):
         counts = [len(stub.auth_calls) for stub in self.auth_stubs]
         saved = self.listener_port
         self.listener_port = port
         try:
-            status, headers, body = self.request(host, path, session)
-            status_class = f"{status // 100}xx"
+            status, headers, body = self.request(host, path, session, check)
+            status_class = f"{status // 100}xx" if status else "no answer"
         except (OSError, http.client.HTTPException):
             status, headers, body, status_class = 0, {}, {}, "no answer"
         finally:
@@ -561,21 +597,23 @@ class Harness:
             for check in self.expectations["checks"]:
                 if check["path"].upper() != check["path"] and "caddyDiffers" not in check \
                         and not check["path"].lower().startswith("/outpost.goauthentik.io"):
-                    requests.append({"host": check["host"], "path": check["path"].upper()})
+                    requests.append({**{k: check[k] for k in ("method", "headers", "clientIP") if k in check},
+                                     "host": check["host"], "path": check["path"].upper()})
             with open(os.path.join(self.sample_dir, "expected-stderr.txt")) as handle:
                 warnings = handle.read()
             for host in dict.fromkeys(check["host"] for check in self.expectations["checks"]):
                 requests.append({"host": host, "path": "/authgate-probe/x"})
             for check in requests:
                 for session in (False, True):
-                    theirs = self.observe(port, check["host"], check["path"], session)
-                    ours = self.observe(self.listener_port, check["host"], check["path"], session)
+                    theirs = self.observe(port, check["host"], check["path"], session, check)
+                    ours = self.observe(self.listener_port, check["host"], check["path"], session, check)
                     if check["path"].lower().startswith("/outpost.goauthentik.io"):
                         for key in ("auth ran", "auth saw"):
                             theirs.pop(key)
                             ours.pop(key)
                     if theirs != ours:
-                        where = f"{check['host']}{check['path']} {'with' if session else 'without'} a session"
+                        extra = "".join(f" {k}={check[k]}" for k in ("method", "headers", "clientIP") if k in check)
+                        where = f"{check['host']}{check['path']}{extra} {'with' if session else 'without'} a session"
                         detail = "; ".join(f"{key}: Caddy {theirs[key]!r}, Traefik {ours[key]!r}" for key in theirs if theirs[key] != ours[key])
                         reason = check.get("caddyDiffers") or self.announced(theirs, ours, check["host"], warnings)
                         if reason:

@@ -68,7 +68,7 @@ class BackendHandler(BaseHandler):
         self.stub.record(self.path, headers)
         self.reply(200, {"backend": self.stub.name, "path": self.path, "headers": headers})
 
-    do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
+    do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = do_PATCH = do_PROPFIND = do_GET
 
 
 class AuthHandler(BaseHandler):
@@ -100,7 +100,7 @@ class AuthHandler(BaseHandler):
             return self.reply(302, {"auth": "login"}, [("Location", origin + "/outpost.goauthentik.io/start?rd=" + headers.get("X-Forwarded-Uri", "/"))])
         return self.reply(401, {"auth": "denied"})
 
-    do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
+    do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = do_PATCH = do_PROPFIND = do_GET
 
 
 def backend_stub(name):

@@ -4,9 +4,20 @@
 public struct CaddyImporter: Sendable {
     /// Directives the user vouched have no effect on access (`--ignore-directive`).
     public var ignoredDirectives: Set<String>
+    /// `--upstream FROM=TO`.
+    public var upstreamMappings: [String: String]
+    /// For `{env.VAR}` in upstreams (Caddy reads it when it runs).
+    public var environment: [String: String] = [:]
 
-    public init(ignoredDirectives: Set<String> = []) {
+    /// `--listener PORT=NAME`: the Gateway listener a port-only site (`:8085 { … }`)
+    /// attaches to.
+    public var portListeners: [String: String] = [:]
+    /// Whether `--section-name` attaches every route to one listener.
+    public var sectionNameGiven = false
+
+    public init(ignoredDirectives: Set<String> = [], upstreamMappings: [String: String] = [:]) {
         self.ignoredDirectives = ignoredDirectives
+        self.upstreamMappings = upstreamMappings
     }
 
     public func plan(from document: CaddyfileDocument, diagnostics: inout Diagnostics) throws(DiagnosticError) -> MigrationPlan {
@@ -24,10 +35,14 @@ public struct CaddyImporter: Sendable {
 
         var providers: [AuthProvider] = []
         var opaque: [OpaqueCondition] = []
-        var programs: [(program: CaddyProgram, hosts: [String], location: SourceLocation?)] = []
+        var programs: [(program: CaddyProgram, hosts: [String], location: SourceLocation?, listeners: [String])] = []
+        var dropped: [DroppedSite] = []
+        var httpsUpgrades: [String: Int] = [:]
         var hostOwner: [String: SourceLocation] = [:]
         for site in orderedSites(document.sites) {
             var reader = CaddySiteReader(providers: providers, order: order, opaqueConditions: opaque, ignoredDirectives: ignoredDirectives)
+            reader.upstreamMappings = upstreamMappings
+            reader.environment = environment
             let routes = try reader.readBlock(site.block.segments, scope: .init(), sorted: true)
             diagnostics.append(contentsOf: reader.diagnostics)
             providers = reader.providers
@@ -35,28 +50,59 @@ public struct CaddyImporter: Sendable {
 
             var hosts: [String] = []
             var sitePaths = Set<String>()
+            var listeners: [String] = []
+            let guarded = Self.guardsAccess(routes)
+            let plainHTTP = site.addresses.allSatisfy { $0.scheme == "http" || $0.port == "80" }
+            let upgrade = plainHTTP ? Self.httpsUpgradeStatus(routes, boundaries: reader.allBoundaryPatterns) : nil
+            func drop(_ address: SiteAddress, _ message: String) {
+                diagnostics.append(.warning(message, at: address.location))
+                dropped.append(DroppedSite(address: address.original, reason: message, location: address.location, wasProtected: guarded))
+            }
             for address in site.addresses {
                 let host = address.host.lowercased()
+                if let name = address.emptiedVariables.first, host.isEmpty || !HostName.isGatewayHostname(host) {
+                    throw DiagnosticError("site address '\(address.original)' is not a host name: {$\(name)} stood in it and \(name) is not set in the environment (set it, or give {$\(name):default})", at: address.location)
+                }
                 if IPAddress.isIPv4(host) || host.contains(":") {
-                    diagnostics.append(.warning("site address \(address.original) is an IP address; Gateway API hostnames cannot be IPs, so this address is not migrated", at: address.location))
+                    drop(address, "site address \(address.original) is an IP address; Gateway API hostnames cannot be IPs, so this address is not migrated")
                     continue
                 }
                 if !host.isEmpty && !HostName.isGatewayHostname(host) {
-                    diagnostics.append(.warning("site address \(address.original): '\(host)' is not a hostname Gateway API accepts (letters, digits and '-' in dot-separated labels, with at most one leading '*.'); this address is not migrated", at: address.location))
+                    drop(address, "site address \(address.original): '\(host)' is not a hostname Gateway API accepts (letters, digits and '-' in dot-separated labels, with at most one leading '*.'); this address is not migrated")
                     continue
                 }
-                if !address.port.isEmpty && address.port != "80" && address.port != "443" {
-                    diagnostics.append(.note("site address \(address.original) listens on port \(address.port); ports belong to the Gateway's listeners, which authgate does not write (see --section-name)", at: address.location))
+                let otherPort = !address.port.isEmpty && address.port != "80" && address.port != "443"
+                if host.isEmpty && otherPort {
+                    // A port-only site answers every host on its port: in Gateway API a
+                    // route without hostnames, on the listener for that port.
+                    if let listener = portListeners[address.port] {
+                        listeners.append(listener)
+                        diagnostics.append(.warning("site address \(address.original) answers every host on port \(address.port); its routes have no hostnames and attach to listener \(listener) only (--listener), where they take every host that listener serves", at: address.location))
+                    } else if sectionNameGiven {
+                        diagnostics.append(.warning("site address \(address.original) answers every host on port \(address.port); its routes have no hostnames and take every host of the listener --section-name names", at: address.location))
+                    } else {
+                        drop(address, "site address \(address.original) answers every host on port \(address.port); authgate leaves it out rather than expose it on every host of every listener: pass --listener \(address.port)=LISTENER to attach it to the Gateway listener for that port")
+                        continue
+                    }
+                } else if otherPort {
+                    diagnostics.append(.note("site address \(address.original) listens on port \(address.port); ports belong to the Gateway's listeners, which authgate does not write (see --section-name and --listener)", at: address.location))
+                }
+                if let earlier = hostOwner[host], let upgrade {
+                    // `http://host { redir https://{host}{uri} }` beside the HTTPS site:
+                    // Gateway API's HTTP listener redirect (a route of its own).
+                    httpsUpgrades[host] = upgrade
+                    diagnostics.append(.note("site address \(address.original) redirects every request to HTTPS; the route of \(host) (from \(earlier)) serves on the HTTPS listener, and a route of its own redirects on the HTTP one", at: address.location))
+                    continue
                 }
                 if let earlier = hostOwner[host] {
-                    diagnostics.append(.warning("site address \(address.original) names a host already converted from \(earlier); Caddy served them on different listeners, but one HTTPRoute per host is written, so this one is left out", at: address.location))
+                    drop(address, "site address \(address.original) names a host already converted from \(earlier); Caddy served them on different listeners, but one HTTPRoute per host is written, so this one is left out")
                     continue
                 }
                 hostOwner[host] = address.location
                 if !address.path.isEmpty { sitePaths.insert(address.path) }
                 if !hosts.contains(host) { hosts.append(host) }
             }
-            if hosts.isEmpty && site.addresses.allSatisfy({ !$0.host.isEmpty }) { continue }
+            if hosts.isEmpty && (site.addresses.allSatisfy({ !$0.host.isEmpty }) || site.addresses.allSatisfy { address in dropped.contains { $0.location == address.location } }) { continue }
 
             var siteRoutes = routes
             var boundaries = reader.allBoundaryPatterns
@@ -71,19 +117,63 @@ public struct CaddyImporter: Sendable {
             let program = CaddyProgram(routes: siteRoutes, boundaryPatterns: boundaries, opaqueConditions: opaque)
             let realHosts = hosts.filter { !$0.isEmpty }
             let isCatchAll = hosts.contains("") || hosts.isEmpty
-            programs.append((program, isCatchAll ? [] : realHosts, site.block.location))
+            programs.append((program, isCatchAll ? [] : realHosts, site.block.location, listeners))
         }
         // Only wildcard and catch-all sites can take another site's requests.
         let broad = programs.indices.filter { programs[$0].hosts.isEmpty || programs[$0].hosts.contains { $0.hasPrefix("*.") } }
         var sites: [SitePlan] = []
         for (index, entry) in programs.enumerated() {
             let others = broad.filter { $0 != index }.map { (programs[$0].program, programs[$0].hosts) }
-            sites += try hostGroups(program: entry.program, hosts: entry.hosts, providers: providers, location: entry.location, others: others,
+            var groups = try hostGroups(program: entry.program, hosts: entry.hosts, providers: providers, location: entry.location, others: others,
                                 hostOwner: hostOwner, diagnostics: &diagnostics)
+            for index in groups.indices { groups[index].listeners = entry.listeners }
+            sites += groups
+        }
+        for index in sites.indices where !sites[index].hosts.isEmpty {
+            let statuses = Set(sites[index].hosts.map { httpsUpgrades[$0] })
+            if statuses.count == 1, let status = statuses.first ?? nil { sites[index].httpsRedirect = status }
         }
         var plan = MigrationPlan(sites: sites, authProviders: providers)
+        plan.droppedSites = dropped
         AuthentikOutpostPaths.add(to: &plan, diagnostics: &diagnostics)
         return plan
+    }
+
+    /// The status when a site redirects every request to HTTPS on the same host and
+    /// path (`redir https://{host}{uri}`), else nil.
+    static func httpsUpgradeStatus(_ routes: [CaddyRoute], boundaries: [PathPattern]) -> Int? {
+        let program = CaddyProgram(routes: routes, boundaryPatterns: boundaries)
+        var status: Int?
+        for pattern in boundaries + [.any] {
+            for path in pattern.samplePaths + ["/", "/x"] {
+                guard case .redirect(let redirect) = program.outcome(host: "authgate-probe.invalid", path: path).terminal,
+                    redirect.scheme == "https", redirect.hostname == nil, redirect.path == nil, redirect.port == nil,
+                    status == nil || status == redirect.status else { return nil }
+                status = redirect.status
+            }
+        }
+        return status
+    }
+
+    /// Whether a site's routes guard access anywhere: forward or basic auth, a client
+    /// address matcher, or a construct authgate cannot evaluate.
+    static func guardsAccess(_ routes: [CaddyRoute]) -> Bool {
+        func guards(_ condition: CaddyCondition) -> Bool {
+            switch condition {
+            case .clientIP, .opaque: true
+            case .not(let inner): inner.contains(where: guards)
+            default: false
+            }
+        }
+        return routes.contains { route in
+            route.matcher.conditions.contains(where: guards) || route.handlers.contains { handler in
+                switch handler {
+                case .forwardAuth, .unknown: true
+                case .subroute(let inner): guardsAccess(inner)
+                default: false
+                }
+            }
+        }
     }
 
     /// Sites with an `https://` or scheme-less address first, so when Caddy served one

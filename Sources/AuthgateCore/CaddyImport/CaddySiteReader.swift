@@ -20,6 +20,36 @@ struct CaddySiteReader {
     var ignoredDirectives: Set<String> = []
     /// The named matcher being defined, for messages about its conditions.
     var definingMatcher: String?
+    /// `--upstream FROM=TO`: where upstreams outside the cluster live in it.
+    var upstreamMappings: [String: String] = [:]
+    /// For `{env.VAR}` in upstreams.
+    var environment: [String: String] = [:]
+
+    /// Reads upstream tokens: the upstreams, and the placeholders only Caddy can fill in.
+    mutating func upstreams(_ tokens: [Token], transportTLS: Bool = false) throws(DiagnosticError) -> (upstreams: [Upstream], placeholders: [(Token, String)]) {
+        var upstreams: [Upstream] = []
+        var placeholders: [(Token, String)] = []
+        for token in tokens {
+            switch try UpstreamAddress.parse(token, transportTLS: transportTLS, mappings: upstreamMappings, environment: environment, reader: &self) {
+            case .upstreams(let found):
+                for upstream in found where !upstreams.contains(upstream) { upstreams.append(upstream) }
+            case .placeholder(let placeholder):
+                placeholders.append((token, placeholder))
+            }
+        }
+        if !upstreams.isEmpty {
+            for (token, placeholder) in placeholders {
+                warn("upstream '\(token.text)' holds \(placeholder), which only Caddy fills in when it runs; it is left out and the other upstreams take its requests", at: token)
+            }
+        }
+        return (upstreams, placeholders)
+    }
+
+    /// The unknown an upstream only Caddy can resolve makes.
+    static func placeholderUpstream(_ token: Token, _ placeholder: String) -> UnknownConstruct {
+        let hint = placeholder.hasPrefix("{env.") ? "set \(placeholder.dropFirst(5).dropLast()) in the environment authgate runs in, or pass --upstream \(token.text)=SERVICE.NAMESPACE:PORT" : "pass --upstream \(token.text)=SERVICE.NAMESPACE:PORT to name the Service it stands for"
+        return UnknownConstruct(construct: "upstream '\(token.text)'", location: token.location, resolution: "only Caddy fills in \(placeholder) when it runs; \(hint)", decidesOutcome: true)
+    }
 
     /// The boundary patterns, with those moved by the site's prefix rewrites.
     var allBoundaryPatterns: [PathPattern] {

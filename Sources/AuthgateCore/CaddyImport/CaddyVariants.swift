@@ -103,6 +103,13 @@ enum CaddyVariants {
         }
         for matcher in atomsOfMatchers { for condition in matcher { for atom in condition { add([atom]) } } }
         for matcher in atomsOfMatchers where matcher.count > 1 { add(matcher.map { $0[0] }) }
+        // Requests meeting conditions of two matchers at once: which matcher's handler
+        // the source gives them, and which rule Traefik ranks first, may differ (a
+        // bearer token on a path another matcher sends elsewhere).
+        let singles = atomsOfMatchers.enumerated().flatMap { index, matcher in matcher.flatMap { $0 }.map { (index, $0) } }
+        for (i, first) in singles.enumerated() {
+            for second in singles[(i + 1)...] where second.0 != first.0 { add([first.1, second.1]) }
+        }
         // Everything at once (one method at most): a request meeting atoms of several
         // matchers.
         var together: [Atom] = []
@@ -112,7 +119,10 @@ enum CaddyVariants {
                 together.append(condition[0])
             }
         }
-        if together.count > 1 { add(together) }
+        if together.count > 1 {
+            add(together)
+            add(together.filter { $0.method == nil })
+        }
         return result
     }
 

@@ -75,6 +75,11 @@ public struct CaddyfileFrontEnd: Sendable {
         for (index, block) in rest.enumerated() {
             guard let firstKey = block.keys.first else {
                 let where_ = block.segments.first?.tokens.first
+                if let name = block.emptiedVariables.first {
+                    throw DiagnosticError(
+                        "this block has no site address: {$\(name)} stood there and \(name) is not set in the environment (set it, or give {$\(name):default})",
+                        at: block.location ?? where_?.location, importChain: where_?.importChain ?? [])
+                }
                 throw DiagnosticError(
                     "a block without any site address is the global options block, and it must come first in the Caddyfile",
                     at: block.location ?? where_?.location, importChain: where_?.importChain ?? [])

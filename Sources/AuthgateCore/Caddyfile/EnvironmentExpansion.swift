@@ -10,6 +10,9 @@ struct ExpandedText {
     /// For each scalar, its offset in the original text; the scalars of an expanded
     /// value point at the `{$` they replaced. Nil when nothing was expanded.
     var origins: [Int]?
+    /// Variables that were not set and had no default, by the offset of their `{$` in
+    /// the original text: they expanded to nothing.
+    var unset: [(offset: Int, name: String)] = []
 
     func originalOffset(of index: Int) -> Int {
         guard let origins else { return index }
@@ -19,6 +22,7 @@ struct ExpandedText {
 
     static func expanding(_ source: [Unicode.Scalar], environment: [String: String]) -> ExpandedText {
         guard hasPlaceholder(source) else { return ExpandedText(scalars: source, origins: nil) }
+        var unset: [(offset: Int, name: String)] = []
         var output: [Unicode.Scalar] = []
         var origins: [Int] = []
         output.reserveCapacity(source.count)
@@ -53,13 +57,16 @@ struct ExpandedText {
                 fallback = nil
             }
             let value = environment[String(name)] ?? fallback.map(String.init) ?? ""
+            if environment[String(name)] == nil && fallback == nil { unset.append((index, String(name))) }
             for scalar in value.unicodeScalars {
                 output.append(scalar)
                 origins.append(index)
             }
             index = close + 1
         }
-        return ExpandedText(scalars: output, origins: origins)
+        var result = ExpandedText(scalars: output, origins: origins)
+        result.unset = unset
+        return result
     }
 
     private static func hasPlaceholder(_ source: [Unicode.Scalar]) -> Bool {

@@ -57,10 +57,23 @@ struct Lexer {
         var tokenLine = line
         var tokenStart = position
 
+        let unset = text.unset
         func make(_ quote: Token.Quote) -> Token {
-            Token(
+            var token = Token(
                 text: String(String.UnicodeScalarView(value)), quote: quote, line: tokenLine,
                 location: location(at: tokenStart))
+            if !unset.isEmpty {
+                // An unset variable expanded to nothing between the token's first
+                // scalar and the one that ended it.
+                var lower = text.originalOffset(of: tokenStart)
+                // A block opened where the address was: the variable stood before it.
+                if value == ["{"] && quote == .none {
+                    while lower > 0 && source.scalars[lower - 1] != "\n" { lower -= 1 }
+                }
+                let upper = position - 1 < scalars.count && position > tokenStart ? text.originalOffset(of: position - 1) : Int.max
+                token.emptiedVariables = unset.filter { $0.offset >= lower && $0.offset <= upper }.map(\.name)
+            }
+            return token
         }
 
         while true {

@@ -43,6 +43,7 @@ struct Parser {
         var blocks: [ServerBlock] = []
         while cursor.next() {
             block = ServerBlock(location: cursor.token?.location)
+            block.emptiedVariables = cursor.token?.emptiedVariables ?? []
             try begin()
             if !block.keys.isEmpty || !block.segments.isEmpty {
                 blocks.append(block)

@@ -13,6 +13,8 @@ public struct ServerBlock: Sendable, Hashable {
     public var isNamedRoute: Bool
     /// Where the block's first token is.
     public var location: SourceLocation?
+    /// Unset `{$VAR}`s on the block's first line (an address that expanded to nothing).
+    public var emptiedVariables: [String] = []
 
     public init(keys: [Token] = [], segments: [Segment] = [], hasBraces: Bool = false, isNamedRoute: Bool = false, location: SourceLocation? = nil) {
         self.keys = keys

@@ -11,6 +11,8 @@ public struct SiteAddress: Hashable, Sendable, CustomStringConvertible {
     /// The path, starting with `/`, or "" when none was written.
     public var path: String
     public var location: SourceLocation
+    /// `{$VAR}` placeholders in the key whose variable was not set.
+    public var emptiedVariables: [String] = []
 
     public var description: String { original }
 
@@ -51,7 +53,9 @@ public struct SiteAddress: Hashable, Sendable, CustomStringConvertible {
         if let number = goAtoi(port), (scheme == "http" && number == httpsPort) || (scheme == "https" && number == httpPort) {
             throw key.error("site address '\(key.text)': scheme and port violate convention (\(scheme):// on port \(number))")
         }
-        return SiteAddress(original: key.text, scheme: scheme, host: host, port: port, path: path, location: key.location)
+        var address = SiteAddress(original: key.text, scheme: scheme, host: host, port: port, path: path, location: key.location)
+        address.emptiedVariables = key.emptiedVariables
+        return address
     }
 
     /// Go's `net.SplitHostPort`: nil where Go returns an error.

@@ -22,6 +22,9 @@ public struct Token: Hashable, Sendable, CustomStringConvertible {
     /// The snippet whose definition this token belongs to, if any; it namespaces the
     /// import graph the way Caddy does.
     var snippetName: String?
+    /// `{$VAR}` placeholders in this token whose variable was not set (they expanded to
+    /// nothing), by name.
+    public var emptiedVariables: [String] = []
 
     public init(
         text: String, quote: Quote = .none, line: Int, location: SourceLocation,

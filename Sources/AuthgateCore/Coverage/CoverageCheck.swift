@@ -113,7 +113,7 @@ public enum CoverageCheck {
         }
         // A construct authgate cannot evaluate ran on the way to a backend: whatever it
         // did (deny, answer, let through), the output does not reproduce it.
-        if !source.unknown.isEmpty && !source.upstreams.isEmpty && !output.backends.isEmpty {
+        if !source.unknown.isEmpty && (source.unknown.contains(where: \.decidesOutcome) || !source.upstreams.isEmpty && !output.backends.isEmpty) {
             var finding = CoverageFinding(kind: .unknown, host: host, paths: [path], expected: describe(source, plan: plan, emission: emission, path: path), actual: output.describe(plan: plan), location: source.unknown.first?.location)
             finding.unknown = source.unknown
             findings.append(finding)
@@ -180,6 +180,10 @@ public struct CoverageFinding: Sendable, Hashable {
         case redirectDiffers = "different redirect"
         /// The source's answer depends on something authgate cannot evaluate.
         case unknown = "unknown"
+        /// A site that guarded access is not in the output at all.
+        case siteLeftOut = "protected site left out"
+        /// The output would hold nothing the source did.
+        case nothingConverted = "nothing to convert"
     }
 
     public var kind: Kind
@@ -210,18 +214,24 @@ public struct CoverageFinding: Sendable, Hashable {
     /// --allow-unprotected): protection lost, a backend changed, gained or lost.
     public var isFailure: Bool {
         switch kind {
-        case .lostProtection, .differentBackend, .noLongerReaches, .newlyReachable, .ambiguous, .unknown: true
+        case .lostProtection, .differentBackend, .noLongerReaches, .newlyReachable, .ambiguous, .unknown, .siteLeftOut, .nothingConverted: true
         case .addedProtection, .rewriteDiffers, .redirectDiffers: false
         }
     }
 
     public var message: String {
         let them = shownPaths.count == 1 && paths.count == 1 ? "it" : "them"
-        let with = variant.map { " (with \($0))" } ?? ""
+        let with = variant.map { " (\($0))" } ?? ""
+        if kind == .nothingConverted { return "nothing to convert: \(actual)" }
+        if kind == .siteLeftOut {
+            return "protected site \(host) is not in the output, so it would not be served at all after the migration: \(actual) (fix the address, or --allow-unprotected converts the rest)"
+        }
         if kind == .unknown {
             let named = unknown.isEmpty ? "conditions authgate cannot evaluate" : unknown.map(\.description).joined(separator: ", ")
             let resolutions = Array(Set(unknown.map(\.resolution))).sorted().joined(separator: "; ")
-            let what = unknown.allSatisfy({ $0.construct.hasPrefix("directive") })
+            let what = !unknown.isEmpty && unknown.allSatisfy(\.decidesOutcome)
+                ? "the source sent \(them) to \(named), which authgate cannot resolve to a Service"
+                : unknown.allSatisfy({ $0.construct.hasPrefix("directive") })
                 ? "the source ran \(named) on the way to \(expected), and the output sends \(them) \(actual) without it"
                 : "what the source did depends on \(named) (it sent \(them) \(expected)), and the output sends \(them) \(actual) either way"
             return "unknown on \(host) \(shownPathList)\(with): \(what); \(resolutions)"

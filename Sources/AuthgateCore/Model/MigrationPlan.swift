@@ -8,6 +8,8 @@ public struct MigrationPlan: Sendable {
     public var authProviders: [AuthProvider]
     /// Source objects the migration replaces (the Ingresses it converted).
     public var replacedObjects: [ObjectRef] = []
+    /// Site addresses the source served that the output leaves out, and why.
+    public var droppedSites: [DroppedSite] = []
 
     public init(sites: [SitePlan] = [], authProviders: [AuthProvider] = []) {
         self.sites = sites
@@ -27,6 +29,15 @@ public struct MigrationPlan: Sendable {
         }
         return result
     }
+}
+
+/// A site address left out of the output. When the site guarded access, leaving it out
+/// is a failure like a lost protection: the user must see it (`convert` exits 1).
+public struct DroppedSite: Sendable, Hashable {
+    public var address: String
+    public var reason: String
+    public var location: SourceLocation?
+    public var wasProtected: Bool
 }
 
 /// One set of host names served the same way, with the routing decisions that apply

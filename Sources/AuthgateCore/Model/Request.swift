@@ -62,7 +62,7 @@ public struct RequestVariant: Sendable, Hashable, CustomStringConvertible {
         if method != "GET" { parts.append("method \(method)") }
         parts += headers.map { "header \($0.name): \($0.value)" }
         parts += query.map { "query \($0.name)=\($0.value)" }
-        if clientIP != Self.outsideAddress { parts.append("from \(clientIP)") }
+        if clientIP != Self.outsideAddress { parts.append("client address \(clientIP)") }
         return parts.joined(separator: ", ")
     }
 
@@ -91,11 +91,15 @@ public struct UnknownConstruct: Sendable, Hashable, Comparable, CustomStringConv
     public var location: SourceLocation?
     /// What the user can do about it: the flag that resolves it, or how to rewrite it.
     public var resolution: String
+    /// It decides where the request ends (an upstream only Caddy can resolve), so the
+    /// output cannot be right whatever it does.
+    public var decidesOutcome = false
 
-    public init(construct: String, location: SourceLocation?, resolution: String) {
+    public init(construct: String, location: SourceLocation?, resolution: String, decidesOutcome: Bool = false) {
         self.construct = construct
         self.location = location
         self.resolution = resolution
+        self.decidesOutcome = decidesOutcome
     }
 
     public var description: String {

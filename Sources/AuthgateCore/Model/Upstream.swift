@@ -36,6 +36,7 @@ public struct Upstream: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     public var description: String {
         if let serviceNamespace { return "\(serviceNamespace)/\(host):\(port)" }
+        if host.hasPrefix("unix/") { return host }
         let shownHost = host.contains(":") ? "[\(host)]" : host
         return (scheme == .http ? "" : "\(scheme.rawValue)://") + "\(shownHost):\(port)"
     }
@@ -46,7 +47,7 @@ public struct Upstream: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     public var placement: Placement {
         if let serviceNamespace { return .service(name: host, namespace: serviceNamespace) }
-        if host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host.hasPrefix("127.") && IPAddress.isIPv4(host) {
+        if host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host.hasPrefix("127.") && IPAddress.isIPv4(host) || host.hasPrefix("unix/") {
             return .loopback
         }
         if IPAddress.isIPv4(host) { return .ip(host, v6: false) }
@@ -122,6 +123,17 @@ public struct AuthProvider: Sendable, Hashable {
     /// Where an unauthenticated browser is sent, when the auth server does not redirect
     /// by itself (ingress-nginx `auth-signin`).
     public var signinURL: String?
+    /// How the auth server is reached over HTTPS (`transport http { tls … }`), when it is.
+    public var tls: TLS?
+
+    public struct TLS: Sendable, Hashable {
+        public var enabled = false
+        public var insecureSkipVerify = false
+        /// PEM files of the CAs the source trusted for the auth server.
+        public var caFiles: [String] = []
+        public init() {}
+    }
+
     /// A configuration the source already wrote for the target, to copy as it is
     /// (a Traefik Middleware read from manifests): its name, namespace and spec.
     public var copied: CopiedMiddleware?
@@ -151,7 +163,7 @@ public struct AuthProvider: Sendable, Hashable {
         lhs.kind == rhs.kind && lhs.upstream == rhs.upstream && lhs.endpoint == rhs.endpoint
             && lhs.copyHeaders == rhs.copyHeaders && lhs.renamedHeaders == rhs.renamedHeaders
             && lhs.trustedProxies == rhs.trustedProxies && lhs.authRequestHeaders == rhs.authRequestHeaders
-            && lhs.basicAuthUsers == rhs.basicAuthUsers && lhs.realm == rhs.realm && lhs.copied == rhs.copied && lhs.signinURL == rhs.signinURL
+            && lhs.basicAuthUsers == rhs.basicAuthUsers && lhs.realm == rhs.realm && lhs.copied == rhs.copied && lhs.signinURL == rhs.signinURL && lhs.tls == rhs.tls
     }
 
     public func hash(into hasher: inout Hasher) {

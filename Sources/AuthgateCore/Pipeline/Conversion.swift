@@ -53,7 +53,9 @@ public struct Conversion: Sendable {
                 case .caddyfile:
                     let document = try CaddyfileFrontEnd(fileSystem: fileSystem, environment: environment, importedTokenBudget: importedTokenBudget)
                         .parse(bytes: bytes, file: input.name, diagnostics: &diagnostics)
-                    plan.append(try caddyImporter.plan(from: document, diagnostics: &diagnostics))
+                    var importer = caddyImporter
+                    importer.environment = environment
+                    plan.append(try importer.plan(from: document, diagnostics: &diagnostics))
                 case .manifests:
                     manifests += try ManifestFrontEnd().objects(text: String(decoding: bytes, as: UTF8.self), file: input.name, diagnostics: &diagnostics)
                     readManifests = true
@@ -66,7 +68,25 @@ public struct Conversion: Sendable {
                 plan.append(try ingressImporter.plan(from: manifests, diagnostics: &diagnostics))
             }
             if diagnostics.hasErrors { return nil }
-            let emission = TraefikEmitter(options: options).emit(plan, diagnostics: &diagnostics)
+            var emission = TraefikEmitter(options: options).emit(plan, diagnostics: &diagnostics)
+            // Nothing converted is not success, and neither is a protected site left out:
+            // both are refusals (exit 1) naming why, as a coverage failure is.
+            for site in plan.droppedSites where site.wasProtected {
+                emission.findings.append(CoverageFinding(
+                    kind: .siteLeftOut, host: site.address, paths: [], expected: "behind the auth or address restriction it had", actual: site.reason, location: site.location))
+            }
+            let refused = emission.findings.contains(where: \.isFailure)
+            if refused {
+                // Already refused, for reasons more precise than "nothing to convert".
+            } else if !readManifests && plan.sites.isEmpty {
+                emission.findings.append(CoverageFinding(
+                    kind: .nothingConverted, host: "", paths: [], expected: "",
+                    actual: "no site of the input has an address Gateway API can route" + (plan.droppedSites.isEmpty ? "" : " (see the warnings above)"), location: plan.droppedSites.first?.location))
+            } else if !readManifests && !plan.sites.isEmpty && !plan.sites.contains(where: { site in site.decisions.contains { !$0.outcome.upstreams.isEmpty || Self.redirects($0.outcome) } }) {
+                emission.findings.append(CoverageFinding(
+                    kind: .nothingConverted, host: "", paths: [], expected: "",
+                    actual: "no request reaches a backend or a redirect; every one is answered by the source proxy itself (respond, abort, file_server…), which Gateway API routes cannot do", location: plan.sites.first?.location))
+            }
             return Result(plan: plan, emission: emission, findings: emission.findings, yaml: try YAMLWriter.stream(emission.objects))
         } catch {
             diagnostics.append(error.diagnostic)
@@ -104,10 +124,18 @@ public struct ManifestDirectory {
     }
 }
 
+extension Conversion {
+    static func redirects(_ outcome: RequestOutcome) -> Bool {
+        if case .redirect = outcome.terminal { return true }
+        return outcome.httpsRedirect != nil
+    }
+}
+
 extension MigrationPlan {
     /// Adds another plan's sites and providers (provider indices renumbered).
     mutating func append(_ other: MigrationPlan) {
         replacedObjects += other.replacedObjects
+        droppedSites += other.droppedSites
         let offset = authProviders.count
         authProviders += other.authProviders
         for var site in other.sites {

@@ -46,9 +46,11 @@ struct BackendResolver {
             ref = externalRef(name: KubernetesName.label(from: host, prefix: "host"), addressType: "FQDN", address: host, upstream: upstream)
             diagnostics.append(.note("upstream \(upstream) is outside the cluster: authgate writes Service \(ref.name) without a selector and an FQDN EndpointSlice for \(host) (Traefik refuses ExternalName Services)", at: location))
         case .loopback:
-            let name = KubernetesName.label(from: "localhost-\(upstream.port)")
+            let socket = upstream.host.hasPrefix("unix/")
+            let name = socket ? KubernetesName.label(from: "unix-" + upstream.host.dropFirst("unix/".count)) : KubernetesName.label(from: "localhost-\(upstream.port)")
             ref = BackendRef(name: name, namespace: options.namespace, port: upstream.port)
-            diagnostics.append(.warning("upstream \(upstream) is the Caddy host itself, which nothing in the cluster can reach; the route refers to Service \(options.namespace)/\(name), which authgate does not write: deploy the application in the cluster and name its Service so (until then Traefik answers 500)", at: location))
+            let flag = socket ? upstream.host : "localhost:\(upstream.port)"
+            diagnostics.append(.warning("upstream \(upstream) is the Caddy host itself, which nothing in the cluster can reach; the route refers to Service \(options.namespace)/\(name), which authgate does not write: deploy the application in the cluster and name its Service so, or pass --upstream \(flag)=SERVICE.NAMESPACE:PORT (until then Traefik answers 500)", at: location))
         }
         refs[upstream] = ref
         return ref

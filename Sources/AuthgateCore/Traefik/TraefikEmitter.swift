@@ -358,11 +358,28 @@ public struct TraefikEmitter: Sendable {
         if !provider.trustedProxies.isEmpty {
             diagnostics.append(.note("forward_auth trusted X-Forwarded-* headers from \(provider.trustedProxies.joined(separator: " ")); Traefik keeps that trust on the entry point: set entryPoints.<name>.forwardedHeaders.trustedIPs to the same ranges (trustForwardHeader on the Middleware is deprecated since Traefik v3.6.14 and not written)", at: provider.location))
         }
+        // Traefik calls an HTTPS auth server itself: its certificate check is the
+        // Middleware's (tls.insecureSkipVerify, a CA from a Secret).
+        var tls: YAMLValue?
+        if let settings = provider.tls, scheme == "https" {
+            var entries: [(String, YAMLValue?)] = []
+            if !settings.caFiles.isEmpty {
+                let secret = KubernetesName.label(from: name + "-ca")
+                entries.append(("caSecret", .string(secret)))
+                diagnostics.append(.note("the auth server's certificate is checked against \(settings.caFiles.joined(separator: ", ")); create Secret \(namespace)/\(secret) holding it (kubectl -n \(namespace) create secret generic \(secret) --from-file=ca.crt=\(settings.caFiles[0])), which the Middleware names as tls.caSecret", at: provider.location))
+            }
+            if settings.insecureSkipVerify {
+                entries.append(("insecureSkipVerify", .bool(true)))
+                diagnostics.append(.warning("forward_auth skipped the auth server's certificate check (tls_insecure_skip_verify); the Middleware does the same (tls.insecureSkipVerify), which lets anyone on the path impersonate the auth server", at: provider.location))
+            }
+            if !entries.isEmpty { tls = .object(entries) }
+        }
         let spec: YAMLValue = .object([
             ("forwardAuth", .object([
                 ("address", .string(address)),
                 ("authResponseHeaders", provider.copyHeaders.isEmpty ? nil : .strings(provider.copyHeaders)),
                 ("authSigninURL", provider.signinURL.map(YAMLValue.string)),
+                ("tls", tls),
             ])),
         ])
         return [KubeObject(

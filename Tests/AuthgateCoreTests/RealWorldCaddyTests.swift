@@ -1,0 +1,232 @@
+@testable import AuthgateCore
+import Testing
+
+/// Converts Caddyfile text with importer settings and an environment.
+private func run(_ caddyfile: String, environment: [String: String] = [:], importer: CaddyImporter = CaddyImporter()) -> (Conversion.Result?, Diagnostics) {
+    var diagnostics = Diagnostics()
+    var conversion = Conversion(fileSystem: InMemoryFileSystem([:]), environment: environment, forcedKind: .caddyfile, options: TraefikOptions())
+    conversion.caddyImporter = importer
+    let result = conversion.run([.init(path: "Caddyfile", bytes: Array(caddyfile.utf8))], diagnostics: &diagnostics)
+    return (result, diagnostics)
+}
+
+private func backends(_ result: Conversion.Result, host: String, path: String, request: RequestVariant = .baseline) -> [String] {
+    let routing = TraefikRouting(routes: result.emission.routes) { namespace, name in result.emission.middlewareEffects[namespace + "/" + name] != nil }
+    return OutputOutcome(routing: routing, emission: result.emission, host: host, path: path, request: request).backends.map(\.description)
+}
+
+/// Forward auth as people write it besides `forward_auth`.
+struct HandWrittenForwardAuthTests {
+    static let explicit = """
+        app.example.com {
+        \treverse_proxy authelia:9091 {
+        \t\tmethod GET
+        \t\trewrite "/api/authz/forward-auth?authelia_url=https://auth.example.com/"
+        \t\theader_up X-Forwarded-Method {method}
+        \t\theader_up X-Forwarded-Uri {uri}
+        \t\t@good status 2xx
+        \t\thandle_response @good {
+        \t\t\trequest_header Remote-User {http.reverse_proxy.header.Remote-User}
+        \t\t\trequest_header X-Groups {rp.header.Remote-Groups}
+        \t\t}
+        \t}
+        \treverse_proxy app:80
+        }
+        """
+
+    @Test func aProxyToTheAuthServerWithA2xxHandlerIsForwardAuthNotAPublicRoute() throws {
+        let (result, diagnostics) = run(Self.explicit)
+        let converted = try #require(result, "\(diagnostics.all.map(\.description))")
+        #expect(converted.failures.isEmpty, "\(converted.failures.map(\.message))")
+        let provider = try #require(converted.plan.authProviders.first)
+        #expect(provider.endpoint == "/api/authz/forward-auth?authelia_url=https://auth.example.com/")
+        #expect(provider.copyHeaders == ["Remote-User", "Remote-Groups"])
+        #expect(provider.renamedHeaders.map(\.to) == ["X-Groups"])
+        #expect(converted.yaml.contains("address: http://authelia.default.svc.cluster.local:9091/api/authz/forward-auth?authelia_url=https://auth.example.com/"))
+        #expect(backends(converted, host: "app.example.com", path: "/x") == ["default/app:80"])
+        #expect(converted.plan.sites[0].decisions.allSatisfy { $0.outcome.isProtected })
+        // The forwarded-for-auth header_up lines are what forwardAuth sends anyway.
+        #expect(!diagnostics.warnings.contains { $0.message.contains("X-Forwarded-Method") })
+    }
+
+    @Test func aHandleResponseThatMayLetARequestThroughIsUnknown() throws {
+        // This block writes no answer for a 401: Caddy goes on to the backend.
+        let (result, _) = run("""
+            app.example.com {
+            \treverse_proxy auth:9000 {
+            \t\t@denied status 401
+            \t\thandle_response @denied {
+            \t\t\trequest_header X-Denied yes
+            \t\t}
+            \t}
+            \treverse_proxy app:80
+            }
+            """)
+        let converted = try #require(result)
+        #expect(converted.failures.contains { $0.kind == .unknown && $0.message.contains("reverse_proxy handle_response") })
+    }
+
+    @Test func oauth2ProxysSignInRedirectBecomesAuthSigninURL() throws {
+        let (result, diagnostics) = run("""
+            app.example.com {
+            \tforward_auth oauth2-proxy:4180 {
+            \t\turi /oauth2/auth
+            \t\t@error status 401
+            \t\thandle_response @error {
+            \t\t\tredir * /oauth2/sign_in?rd={scheme}://{host}{uri}
+            \t\t}
+            \t}
+            \treverse_proxy app:80
+            }
+            """)
+        let converted = try #require(result)
+        #expect(converted.failures.isEmpty)
+        #expect(converted.yaml.contains("authSigninURL: /oauth2/sign_in\n"))
+        #expect(diagnostics.warnings.contains { $0.message.contains("rd={scheme}://{host}{uri}") && $0.location?.line == 6 })
+    }
+
+    @Test func aForwardAuthHandleResponseThatFallsThroughIsUnknown() throws {
+        let (result, _) = run("""
+            app.example.com {
+            \tforward_auth auth:9000 {
+            \t\turi /verify
+            \t\t@error status 401
+            \t\thandle_response @error {
+            \t\t\theader X-Why denied
+            \t\t}
+            \t}
+            \treverse_proxy app:80
+            }
+            """)
+        let converted = try #require(result)
+        #expect(converted.failures.contains { $0.kind == .unknown && $0.location?.line == 5 })
+    }
+
+    @Test func forwardAuthOverTLSKeepsItsCertificateSettings() throws {
+        let (result, diagnostics) = run("""
+            app.example.com {
+            \tforward_auth authelia.auth:9091 {
+            \t\turi /api/authz/forward-auth
+            \t\ttransport http {
+            \t\t\ttls_trust_pool file /etc/caddy/authelia-ca.pem
+            \t\t}
+            \t}
+            \treverse_proxy app:80
+            }
+            """)
+        let converted = try #require(result)
+        #expect(converted.yaml.contains("address: https://authelia.auth.svc.cluster.local:9091/api/authz/forward-auth"))
+        #expect(converted.yaml.contains("caSecret: authelia-forward-auth-ca"))
+        #expect(diagnostics.all.contains { $0.message.contains("--from-file=ca.crt=/etc/caddy/authelia-ca.pem") })
+    }
+}
+
+/// Redirects that keep the request's host and path.
+struct RedirectPlaceholderTests {
+    @Test(arguments: [
+        ("https://{host}{uri}", Redirect(status: 302, scheme: "https")),
+        ("https://{hostport}{http.request.uri}", Redirect(status: 302, scheme: "https")),
+        ("https://{http.request.host}/support", Redirect(status: 302, scheme: "https", path: "/support")),
+        ("https://shop.example.com{uri}", Redirect(status: 302, scheme: "https", hostname: "shop.example.com")),
+        ("https://{host}", Redirect(status: 302, scheme: "https", path: "/")),
+    ])
+    func aRedirectKeepsTheRequestsHostWherePlaceholdersSaySo(_ target: String, _ expected: Redirect) throws {
+        let (result, diagnostics) = run("a.example.com {\n\tredir \(target)\n}\n")
+        let converted = try #require(result, "\(diagnostics.all.map(\.description))")
+        #expect(converted.plan.sites[0].decisions.first?.outcome.terminal == .redirect(expected))
+    }
+
+    @Test func aHostOnlyCaddyKnowsIsRefusedQuotingThePlaceholder() {
+        let (result, diagnostics) = run("a.example.com {\n\tredir https://{http.request.header.X-Target}/\n}\n")
+        #expect(result == nil)
+        #expect(diagnostics.errors.first?.message.contains("'{http.request.header.X-Target}'") == true)
+    }
+
+    @Test func anHTTPSiteThatOnlyUpgradesBecomesTheHTTPListenersRedirect() throws {
+        let (result, _) = run("http://a.example.com {\n\tredir https://{host}{uri} permanent\n}\na.example.com {\n\treverse_proxy app:80\n}\n")
+        let converted = try #require(result)
+        #expect(converted.plan.sites.map(\.httpsRedirect) == [301])
+        #expect(converted.plan.droppedSites.isEmpty)
+    }
+}
+
+/// Upstreams outside the cluster, and placeholders only Caddy fills in.
+struct OutsideUpstreamTests {
+    @Test func upstreamFlagNamesTheServiceALocalPortBecame() throws {
+        let importer = CaddyImporter(upstreamMappings: ["localhost:3000": "grafana.monitoring:3000", "unix//run/app.sock": "app:8000"])
+        let (result, _) = run("a.example.com {\n\treverse_proxy :3000\n}\nb.example.com {\n\treverse_proxy unix//run/app.sock\n}\n", importer: importer)
+        let converted = try #require(result)
+        #expect(backends(converted, host: "a.example.com", path: "/") == ["monitoring/grafana:3000"])
+        #expect(backends(converted, host: "b.example.com", path: "/") == ["default/app:8000"])
+    }
+
+    @Test func aUnixSocketWithoutAMappingConvertsWithAWarningNamingTheFlag() throws {
+        let (result, diagnostics) = run("a.example.com {\n\treverse_proxy unix//run/app.sock\n}\n")
+        #expect(result != nil)
+        #expect(diagnostics.warnings.contains { $0.message.contains("--upstream unix//run/app.sock=SERVICE.NAMESPACE:PORT") })
+    }
+
+    @Test func aPortRangeIsOneBackendPerPort() throws {
+        let (result, _) = run("a.example.com {\n\treverse_proxy app:8001-8003\n}\n")
+        let converted = try #require(result)
+        #expect(converted.emission.routes[0].rules[0].backendRefs.map(\.port) == [8001, 8002, 8003])
+    }
+
+    @Test func envPlaceholdersInUpstreamsAreReadFromTheEnvironmentGiven() throws {
+        let caddyfile = "a.example.com {\n\treverse_proxy {env.APP_HOST}:8080\n}\n"
+        let (withValue, _) = run(caddyfile, environment: ["APP_HOST": "app.apps"])
+        let resolved = try #require(withValue)
+        #expect(backends(resolved, host: "a.example.com", path: "/") == ["apps/app:8080"])
+        let (without, _) = run(caddyfile)
+        let unknown = try #require(without?.failures.first { $0.kind == .unknown })
+        #expect(unknown.message.contains("set APP_HOST in the environment"))
+    }
+
+    @Test func anUnsetVariableThatEmptiesASiteAddressIsAnErrorNamingIt() {
+        let (result, diagnostics) = run("app.{$DOMAIN} {\n\treverse_proxy app:80\n}\n")
+        #expect(result == nil)
+        #expect(diagnostics.errors.first?.message.contains("{$DOMAIN}") == true)
+        #expect(diagnostics.errors.first?.location?.line == 1)
+    }
+
+    @Test func anEnvironmentFileReadsAsComposeWritesIt() {
+        let parsed = EnvironmentFile.parse("# comment\nDOMAIN=example.com\nexport TOKEN='a b'\n  QUOTED=\"x=y\"\r\nbad line\n")
+        #expect(parsed.map(\.0) == ["DOMAIN", "TOKEN", "QUOTED"])
+        #expect(parsed.map(\.1) == ["example.com", "a b", "x=y"])
+    }
+}
+
+/// What is left out is never success when it had auth, and nothing converted never is.
+struct LeftOutSiteTests {
+    static let portOnlyProtected = ":8085 {\n\tbasic_auth {\n\t\talice $2a$14$Zkx19XLiW6VYouLHR5NmfOFU0z2GTNmpkT/5qqR7hx4IjWJPDhjvG\n\t}\n\treverse_proxy app:80\n}\n"
+
+    @Test func aProtectedPortOnlySiteWithoutAListenerIsARefusal() throws {
+        let (result, diagnostics) = run(Self.portOnlyProtected)
+        let converted = try #require(result)
+        #expect(converted.failures.map(\.kind) == [.siteLeftOut])
+        #expect(diagnostics.warnings.contains { $0.message.contains("--listener 8085=LISTENER") })
+    }
+
+    @Test func aPortOnlySiteAttachesToTheListenerNamedForItsPort() throws {
+        var importer = CaddyImporter()
+        importer.portListeners = ["8085": "admin"]
+        let (result, _) = run(Self.portOnlyProtected, importer: importer)
+        let converted = try #require(result)
+        #expect(converted.failures.isEmpty)
+        #expect(converted.emission.routes.flatMap(\.parentRefs).map(\.sectionName) == ["admin"])
+        #expect(converted.emission.routes[0].hostnames.isEmpty)
+    }
+
+    @Test func aSiteThatOnlyAnswersItselfIsNothingToConvert() throws {
+        let (result, _) = run("a.example.com {\n\trespond \"hello\"\n}\n")
+        let converted = try #require(result)
+        #expect(converted.failures.map(\.kind) == [.nothingConverted])
+    }
+
+    @Test func aWildcardHeaderDeletionIsAWarningNotAnInvalidName() throws {
+        let (result, diagnostics) = run("a.example.com {\n\trequest_header -Remote-*\n\treverse_proxy app:80\n}\n")
+        let converted = try #require(result)
+        #expect(!converted.yaml.contains("Remote-*"))
+        #expect(diagnostics.warnings.contains { $0.message.contains("'-Remote-*'") })
+    }
+}
