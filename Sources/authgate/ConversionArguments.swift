@@ -187,7 +187,7 @@ struct ConversionArguments: ParsableArguments {
         conversion.caddyImporter.sectionNameGiven = sectionName != nil
         var diagnostics = Diagnostics()
         let result = conversion.run(inputList, diagnostics: &diagnostics)
-        for diagnostic in diagnostics.sorted {
+        for diagnostic in diagnostics.grouped {
             printError(diagnostic.description)
         }
         guard let result, !diagnostics.hasErrors else { throw ExitCode(ExitStatus.badInput) }

@@ -48,7 +48,7 @@ struct Diff: ParsableCommand {
             throw ExitCode(ExitStatus.badInput)
         }
         let (result, _) = try conversion.convert()
-        for diagnostic in diagnostics.sorted { printError(diagnostic.description) }
+        for diagnostic in diagnostics.grouped { printError(diagnostic.description) }
         for finding in result.findings {
             printError(Diagnostic.warning(finding.message, at: finding.location).description)
         }

@@ -58,6 +58,11 @@ struct CaddyConformanceTests {
         var caddyAccepted: Bool
         var caddyMessage: String
         var authgateError: Diagnostic?
+        /// The first error of the whole conversion (importer, emitter), when Caddy
+        /// accepted the file: a file Caddy accepts is never bad input.
+        var conversionError: Diagnostic?
+        /// Whether the conversion refused (exit 1) rather than converted.
+        var refused = false
     }
 
     /// Every corpus case, run through real Caddy and through authgate, once.
@@ -121,7 +126,15 @@ struct CaddyConformanceTests {
             } catch {
                 authgateError = .error("unexpected error: \(error)", at: nil)
             }
-            results.set(index, Outcome(name: name, caddyAccepted: accepted, caddyMessage: message, authgateError: authgateError))
+            var outcome = Outcome(name: name, caddyAccepted: accepted, caddyMessage: message, authgateError: authgateError)
+            if accepted && authgateError == nil {
+                var conversionDiagnostics = Diagnostics()
+                let conversion = Conversion(fileSystem: DiskFileSystem(), environment: environment, forcedKind: .caddyfile, options: TraefikOptions())
+                let result = conversion.run([ConversionInput(path: file.path)], diagnostics: &conversionDiagnostics)
+                outcome.conversionError = conversionDiagnostics.errors.first ?? (result == nil ? .error("conversion failed without a diagnostic", at: nil) : nil)
+                outcome.refused = !(result?.failures.isEmpty ?? true)
+            }
+            results.set(index, outcome)
         }
         return .success(results.values)
     }
@@ -135,6 +148,18 @@ struct CaddyConformanceTests {
         // Caddy 2.11.7 accepts 180 of the corpus's 221 files; fewer means the oracle broke.
         #expect(accepted.count >= 180, "only \(accepted.count) corpus files accepted by Caddy")
         print("conformance: Caddy accepts \(accepted.count) of \(outcomes.count); authgate reads \(accepted.filter { $0.authgateError == nil }.count) of them without error")
+    }
+
+    /// A file real Caddy accepts converts, or is refused (exit 1) naming what the output
+    /// cannot reproduce; it is never a bad-input error (exit 2).
+    @Test func everyFileCaddyAcceptsConvertsOrIsRefusedNeverABadInput() throws {
+        let outcomes = try Self.outcomes.get().filter { $0.caddyAccepted && $0.authgateError == nil }
+        for outcome in outcomes {
+            #expect(outcome.conversionError == nil, "\(outcome.name): Caddy accepts it, authgate's conversion says \(outcome.conversionError?.description ?? "")")
+        }
+        let converted = outcomes.count { $0.conversionError == nil && !$0.refused }
+        let refused = outcomes.count { $0.conversionError == nil && $0.refused }
+        print("conformance: of \(outcomes.count) files Caddy accepts, \(converted) convert and \(refused) are refused with a reason")
     }
 
     @Test func grammarRejectsFailWithALine() throws {

@@ -168,7 +168,8 @@ public struct CaddyImporter: Sendable {
         return routes.contains { route in
             route.matcher.conditions.contains(where: guards) || route.handlers.contains { handler in
                 switch handler {
-                case .forwardAuth, .unknown: true
+                case .forwardAuth: true
+                case .unknown(let construct): !construct.decidesOutcome
                 case .subroute(let inner): guardsAccess(inner)
                 default: false
                 }

@@ -40,9 +40,9 @@ enum UpstreamAddress {
         if let open = token.text.firstIndex(of: "{"), let close = token.text[open...].firstIndex(of: "}") {
             return .placeholder(String(token.text[open...close]))
         }
-        if token.text.hasPrefix("unix/") {
-            let path = String(token.text.dropFirst("unix/".count))
-            return .upstreams([Upstream(scheme: transportTLS ? .https : .http, host: "unix/" + path, port: 80)])
+        for (prefix, scheme) in [("unix/", transportTLS ? Upstream.Scheme.https : .http), ("unix+h2c/", .h2c)] where token.text.hasPrefix(prefix) {
+            let path = String(token.text.dropFirst(prefix.count))
+            return .upstreams([Upstream(scheme: scheme, host: "unix/" + path, port: 80)])
         }
         if let range = portRange(token.text) {
             guard range.count <= maximumRange else {

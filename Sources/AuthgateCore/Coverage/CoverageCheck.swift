@@ -6,7 +6,12 @@
 public enum CoverageCheck {
     /// `sites` limits the check to those sites of the plan (all when nil); `paths`
     /// replaces the probe paths (tests use it to look beyond the probes).
-    public static func run(plan: MigrationPlan, emission: TraefikEmission, sites: Set<Int>? = nil, paths: ((SitePlan) -> [String])? = nil) -> [CoverageFinding] {
+    /// `variants` replaces the requests sent to each path (tests use it to send
+    /// combinations the probes do not).
+    public static func run(
+        plan: MigrationPlan, emission: TraefikEmission, sites: Set<Int>? = nil, paths: ((SitePlan) -> [String])? = nil,
+        variants requests: ((SitePlan) -> [RequestVariant])? = nil
+    ) -> [CoverageFinding] {
         // A request arrives on one listener; the routes of another do not see it.
         let siteIndices = sites.map { $0.sorted() } ?? Array(plan.sites.indices)
         func listener(of siteIndex: Int) -> String {
@@ -27,7 +32,7 @@ public enum CoverageCheck {
             let routing = routings[listener(of: siteIndex)]!
             let hosts = site.hosts.isEmpty ? ["authgate-probe.invalid"] : site.hosts.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 }
             let probes = paths?(site) ?? RuleSimplifier.probes(for: site)
-            let variants = site.behaviour.variants
+            let variants = requests.map { make in make(site).map { ProbeVariant(request: $0, conditions: .none) } } ?? site.behaviour.variants
             let assignments = site.behaviour.opaqueAssignments
             let opaque = site.behaviour.opaqueConditions
             var found: [CoverageFinding] = []

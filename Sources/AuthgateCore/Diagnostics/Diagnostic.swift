@@ -118,4 +118,80 @@ public struct Diagnostics: Sendable {
             return a.offset < b.offset
         }.map(\.element)
     }
+
+    /// `sorted`, with repeats of one message shape (the same warning for each `tls` or
+    /// `log` line, or for a snippet imported into ten sites) folded into the first: one
+    /// line that says how many there are and where the next three are.
+    public var grouped: [Diagnostic] {
+        var order: [String] = []
+        var groups: [String: [Diagnostic]] = [:]
+        for (index, diagnostic) in sorted.enumerated() {
+            // Errors are each worth reading; warnings and notes group by shape.
+            let key = diagnostic.severity == .error ? "\(index)" : diagnostic.severity.rawValue + "\u{0}" + Self.shape(of: diagnostic.message)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(diagnostic)
+        }
+        return order.map { key in
+            let members = groups[key]!
+            guard members.count > 1, var first = members.first else { return members[0] }
+            let names = Set(members.map { Self.quoted(in: $0.message) })
+            // Where each repeat is: its own line, or the import that brought it in.
+            var places: [String] = []
+            for member in members.dropFirst() {
+                let location = member.location == first.location ? member.importChain.first?.location ?? member.location : member.location
+                var place = location.map { $0.file == first.location?.file ? "line \($0.line)" : "\($0.file):\($0.line)" } ?? "?"
+                if names.count > 1, let name = Self.quoted(in: member.message).first { place = "'\(name)' at " + place }
+                if !places.contains(place) { places.append(place) }
+            }
+            var shown = places.prefix(3).joined(separator: ", ") + (places.count > 3 ? ", …" : "")
+            if places.allSatisfy({ $0.hasPrefix("line ") }) {
+                shown = (places.count > 1 ? "lines " : "line ") + places.prefix(3).map { String($0.dropFirst("line ".count)) }.joined(separator: ", ") + (places.count > 3 ? ", …" : "")
+            }
+            first.message += " (\(members.count) times; also \(places.contains { $0.hasPrefix("'") } ? "" : "at ")" + shown + ")"
+            return first
+        }
+    }
+
+    /// A message with its single-quoted names, and the words holding digits (addresses,
+    /// ports, Service names made from them), taken out.
+    static func shape(of message: String) -> String {
+        quotesRemoved(message).split(separator: " ").map { $0.contains(where: \.isNumber) ? "#" : String($0) }.joined(separator: " ")
+    }
+
+    private static func quotesRemoved(_ message: String) -> String {
+        var result = ""
+        var inQuote = false
+        var previous: Character = " "
+        for character in message {
+            if character == "'" && !inQuote && !(previous.isLetter) {
+                inQuote = true
+                result.append("'")
+            } else if character == "'" && inQuote {
+                inQuote = false
+                result.append("'")
+            } else if !inQuote {
+                result.append(character)
+            }
+            previous = character
+        }
+        return inQuote ? message : result
+    }
+
+    static func quoted(in message: String) -> [String] {
+        var names: [String] = []
+        var current: String?
+        var previous: Character = " "
+        for character in message {
+            if character == "'" && current == nil && !previous.isLetter {
+                current = ""
+            } else if character == "'", let name = current {
+                names.append(name)
+                current = nil
+            } else if current != nil {
+                current!.append(character)
+            }
+            previous = character
+        }
+        return names
+    }
 }

@@ -89,7 +89,7 @@ public struct MigrationReport: Sendable {
             }
         }
         self.hosts = hosts
-        var all = diagnostics.sorted
+        var all = diagnostics.grouped
         for finding in result.findings {
             all.append(Diagnostic(finding.isFailure ? .error : .warning, finding.message, at: finding.location))
         }

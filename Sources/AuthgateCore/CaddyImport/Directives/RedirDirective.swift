@@ -17,7 +17,10 @@ enum RedirDirective {
         var cursor = segment.cursor
         cursor.next()
         guard let head = cursor.token else { return [] }
-        let matcher = try reader.matcherToken(&cursor, scope: scope)
+        // A lone argument is the target (`redir /new`), as Caddy reads it.
+        var peek = cursor
+        let lone = peek.remainingArgTokens().count == 1
+        let matcher = lone ? .always : try reader.matcherToken(&cursor, scope: scope)
         let args = cursor.remainingArgTokens()
         guard let target = args.first, args.count <= 2 else {
             throw cursor.argumentError()
@@ -50,10 +53,12 @@ enum RedirDirective {
         var redirect = Redirect(status: status)
         if let separator = rest.range(of: "://") {
             let scheme = rest[..<separator.lowerBound].lowercased()
-            guard scheme == "http" || scheme == "https" else {
+            // `{scheme}` keeps the request's, as a redirect without a scheme does.
+            let keepsScheme = scheme == "{scheme}" || scheme == "{http.request.scheme}"
+            guard scheme == "http" || scheme == "https" || keepsScheme else {
                 throw token.error("redir target scheme '\(scheme)' cannot be migrated; Gateway API redirects to http or https")
             }
-            redirect.scheme = scheme
+            redirect.scheme = keepsScheme ? nil : scheme
             rest = rest[separator.upperBound...]
             // The request's own host, as Caddy's placeholders spell it: Gateway API
             // keeps the request's host when the redirect names none.

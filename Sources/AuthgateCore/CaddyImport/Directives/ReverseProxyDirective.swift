@@ -23,6 +23,8 @@ enum ReverseProxyDirective {
 
         let depth = cursor.nesting
         var forwardedForAuth: [Token] = []
+        var dynamicUpstreams: [Token] = []
+        var dynamicUnknown: UnknownConstruct?
         while cursor.nextBlock(depth) {
             guard let sub = cursor.token else { break }
             let start = cursor
@@ -68,6 +70,27 @@ enum ReverseProxyDirective {
                 }
             case "header_down":
                 responseHeaders.merge(try HeaderDirective.headerOperation(&cursor, keyword: sub, reader: &reader))
+            case "dynamic":
+                // `dynamic a <name> <port>` (or its block form) resolves a DNS name when
+                // Caddy runs: in a cluster that name is a Service.
+                let args = cursor.remainingArgTokens()
+                var fields: [String: Token] = [:]
+                let inner = cursor.nesting
+                while cursor.nextBlock(inner) {
+                    if let key = cursor.token, let value = cursor.remainingArgTokens().first { fields[key.text] = value }
+                }
+                let name = args.count > 1 ? args[1] : fields["name"]
+                let port = args.count > 2 ? args[2] : fields["port"]
+                if args.first?.text == "a", let name, let port {
+                    var target = name
+                    target.text = "\(name.text):\(port.text)"
+                    dynamicUpstreams.append(target)
+                    reader.diagnostics.append(.note("dynamic a \(name.text) \(port.text) is read as the upstream \(target.text), the Service that name stands for in the cluster (--upstream \(target.text)=… names another)", at: sub.location, importChain: sub.importChain))
+                } else {
+                    dynamicUnknown = UnknownConstruct(
+                        construct: "reverse_proxy dynamic \(args.first?.text ?? "")", location: sub.location,
+                        resolution: "its upstreams are looked up when Caddy runs; write the Service as the upstream (or a dynamic a NAME PORT), or pass --upstream", decidesOutcome: true)
+                }
             case "method":
                 method = cursor.remainingArgTokens().first
             case "rewrite":
@@ -79,6 +102,10 @@ enum ReverseProxyDirective {
                 let inner = cursor.nesting
                 while cursor.nextBlock(inner) {}
             }
+        }
+        upstreamTokens += dynamicUpstreams
+        if upstreamTokens.isEmpty, let dynamicUnknown {
+            return [CaddyRoute(matcher: matcher, handlers: [.unknown(dynamicUnknown), .answer(directive: "reverse_proxy", location: head.location)])]
         }
         guard !upstreamTokens.isEmpty else {
             throw head.error("reverse_proxy needs at least one upstream")

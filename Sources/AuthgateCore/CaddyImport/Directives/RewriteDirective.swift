@@ -9,7 +9,11 @@ enum RewriteDirective {
         var cursor = segment.cursor
         cursor.next()
         guard let head = cursor.token else { return [] }
-        let matcher = try reader.matcherToken(&cursor, scope: scope)
+        // A lone argument is the target, even one that looks like a path matcher
+        // (`rewrite /d`), as Caddy reads it.
+        var peek = cursor
+        let lone = peek.remainingArgTokens().count == 1
+        let matcher = lone ? .always : try reader.matcherToken(&cursor, scope: scope)
         let args = cursor.remainingArgTokens()
         guard args.count == 1, let target = args.first else { throw cursor.argumentError() }
         let text = target.text
