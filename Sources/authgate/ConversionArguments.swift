@@ -31,6 +31,9 @@ struct ConversionArguments: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("URL of the Authentik server a new outpost connects to (otherwise a placeholder).", valueName: "URL"))
     var authentikHost: String?
 
+    @Option(name: .long, help: ArgumentHelp("An Authentik outpost that already runs outside the cluster (http://192.168.1.5:9000): no outpost is deployed; the Middleware calls it and its paths go to it.", valueName: "URL"))
+    var authentikOutpostURL: String?
+
     @Option(name: .long, help: ArgumentHelp("File holding the outpost token (otherwise a placeholder). The token is written only into the Secret.", valueName: "PATH"))
     var authentikTokenFile: String?
 
@@ -39,6 +42,9 @@ struct ConversionArguments: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp("Convert only Ingresses of this class (default: Traefik, nginx and class-less ones).", valueName: "CLASS"))
     var ingressClass: String?
+
+    @Flag(name: .long, help: "Write plain, case-sensitive PathPrefix and Exact rules instead of (?i) expressions for Caddy's case-insensitive paths; upper-case spellings that then reach a route at least as protected are warnings, never one that loses auth.")
+    var caseSensitivePaths = false
 
     @Flag(name: .long, help: "Traefik's Ingress provider ran with strictPrefixMatching: Prefix paths match whole segments, not characters.")
     var traefikStrictPrefix = false
@@ -93,6 +99,9 @@ struct ConversionArguments: ParsableArguments {
                 throw ValidationError("--entrypoint must be ENTRYPOINT=LISTENER with a valid listener name, got '\(mapping)'")
             }
         }
+        if let authentikOutpostURL, Self.outpostUpstream(authentikOutpostURL) == nil {
+            throw ValidationError("--authentik-outpost-url must be an http:// or https:// URL with a host (and port), got '\(authentikOutpostURL)'")
+        }
         for mapping in listener {
             let parts = mapping.split(separator: "=", omittingEmptySubsequences: false)
             if parts.count != 2 || Int(parts[0]).map({ !(1...65535).contains($0) }) ?? true || !KubernetesName.isLabel(String(parts[1])) {
@@ -108,6 +117,11 @@ struct ConversionArguments: ParsableArguments {
         if let authentikVersion, authentikVersion.isEmpty || authentikVersion.contains(where: { !($0.isLetter || $0.isNumber || ".-_".contains($0)) }) {
             throw ValidationError("--authentik-version '\(authentikVersion)' is not an image tag")
         }
+    }
+
+    /// `http://host[:port]` as an upstream.
+    static func outpostUpstream(_ url: String) -> Upstream? {
+        Upstream.url(url)
     }
 
     /// Reads the inputs and converts them; prints the conversion's diagnostics on stderr
@@ -141,6 +155,8 @@ struct ConversionArguments: ParsableArguments {
         options.outpostName = outpostName
         options.outpostPort = outpostPort
         options.authentikHost = authentikHost
+        options.caseSensitivePaths = caseSensitivePaths
+        options.authentikOutpostURL = authentikOutpostURL.flatMap(Self.outpostUpstream)
         if let authentikVersion {
             options.authentikVersion = authentikVersion
             options.authentikVersionGiven = true

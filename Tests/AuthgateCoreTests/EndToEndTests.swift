@@ -86,9 +86,68 @@ struct EndToEndTests {
                         continue
                     }
                 }
+                // The same for each request variant the source's matchers test (a header,
+                // a method, a query, a client address), on a few paths.
+                for variant in site.behaviour.variants.dropFirst().map(\.request) {
+                    for path in paths.prefix(3) + ["/"] {
+                        let query = variant.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+                        let sent = query.isEmpty ? path : path + "?" + query
+                        var extra = ""
+                        if variant.method != "GET" { extra += ", method: \(variant.method)" }
+                        if !variant.headers.isEmpty {
+                            extra += ", headers: {" + variant.headers.map { "\($0.name): \"\($0.value.replacingOccurrences(of: "\"", with: "\\\""))\"" }.joined(separator: ", ") + "}"
+                        }
+                        if variant.clientIP != RequestVariant.outsideAddress { extra += ", clientIP: \"\(variant.clientIP)\"" }
+                        let outcome = site.behaviour.outcome(host: host, path: path, request: variant).reachingAuthServerNeedsNoAuth(result.plan.authProviders, path: path)
+                        switch outcome.terminal {
+                        case .proxy(let upstreams):
+                            guard let upstream = upstreams.first, let ref = result.emission.ref(for: upstream, path: path) else { continue }
+                            checks.append("  - {host: \(host), path: \"\(sent)\"\(extra), backend: \(ref.namespace ?? site.namespace ?? "apps")/\(ref.name):\(ref.port), protected: \(!outcome.auth.isEmpty)}")
+                        case .answeredByProxy, .unhandled:
+                            checks.append("  - {host: \(host), path: \"\(sent)\"\(extra), backend: null, status: 403}")
+                        case .redirect:
+                            continue
+                        }
+                    }
+                }
             }
         }
         return checks
+    }
+
+    /// Real-world Caddyfiles (a folder outside the repository, never committed: they
+    /// are other people's writing) that convert cleanly, each served by real Traefik from
+    /// the converted objects and by real Caddy from itself; every check authgate's model
+    /// derives (paths, and each request variant) must end the same in both. Runs when
+    /// `AUTHGATE_CORPUS` names the folder (`*.Caddyfile` in it); says so when it does not.
+    @Test func corpusCaddyfilesRouteInRealTraefikAsInRealCaddy() throws {
+        guard let folder = ProcessInfo.processInfo.environment["AUTHGATE_CORPUS"] else {
+            print("corpus differential: skipped (set AUTHGATE_CORPUS to a folder of real-world Caddyfiles)")
+            return
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".Caddyfile") }.sorted()
+        var passed: [String] = [], failed: [String] = [], skipped: [String] = []
+        for name in names {
+            let path = URL(fileURLWithPath: folder).appendingPathComponent(name).path
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            var diagnostics = Diagnostics()
+            let conversion = Conversion(fileSystem: DiskFileSystem(), environment: ProcessInfo.processInfo.environment, forcedKind: .caddyfile, options: TraefikOptions())
+            guard let result = conversion.run([ConversionInput(path: path)], diagnostics: &diagnostics), result.failures.isEmpty else {
+                skipped.append("\(name) (does not convert cleanly)")
+                continue
+            }
+            let paths = ["/", "/index.html", "/api/v1/x", "/admin/x", "/static/app.js"]
+            let checks = Self.checks(result, paths: paths)
+            guard !checks.isEmpty else { skipped.append("\(name) (nothing to check)"); continue }
+            var stderrText = ""
+            for diagnostic in diagnostics.grouped { stderrText += diagnostic.description + "\n" }
+            for finding in result.findings { stderrText += Diagnostic.warning(finding.message, at: finding.location).description + "\n" }
+            let (status, output) = try Self.runSample(yaml: result.yaml, stderr: stderrText, checks: checks, caddyfile: text)
+            if status == 0 { passed.append(name) } else { failed.append(name + "\n" + output.split(separator: "\n").filter { !$0.contains("->") && !$0.contains("DBG") }.prefix(12).joined(separator: "\n")) }
+        }
+        print("corpus differential: \(passed.count) agree with real Caddy, \(failed.count) differ, \(skipped.count) skipped")
+        for line in skipped { print("  skipped \(line)") }
+        #expect(failed.isEmpty, "real-world Caddyfiles that route differently in real Traefik than in real Caddy:\n\(failed.joined(separator: "\n\n"))")
     }
 
     /// Writes a sample folder for the harness and runs it.

@@ -230,3 +230,139 @@ struct LeftOutSiteTests {
         #expect(diagnostics.warnings.contains { $0.message.contains("'-Remote-*'") })
     }
 }
+
+/// `--case-sensitive-paths`: plain rules, never at the cost of auth.
+struct CaseSensitivePathsTests {
+    private func convertCaseSensitive(_ caddyfile: String) throws -> Conversion.Result {
+        var diagnostics = Diagnostics()
+        var options = TraefikOptions()
+        options.caseSensitivePaths = true
+        let conversion = Conversion(fileSystem: InMemoryFileSystem([:]), environment: [:], forcedKind: .caddyfile, options: options)
+        return try #require(conversion.run([.init(path: "Caddyfile", bytes: Array(caddyfile.utf8))], diagnostics: &diagnostics))
+    }
+
+    @Test func anUpperCaseSpellingThatStaysBehindAuthIsAWarningAndNeedsNoCaseRule() throws {
+        // /PUBLIC/x was public in Caddy; the output sends it to the protected catch-all.
+        let result = try convertCaseSensitive("""
+            app.example.com {
+            \thandle /public/* {
+            \t\treverse_proxy app:80
+            \t}
+            \thandle {
+            \t\tforward_auth authelia:9091 {
+            \t\t\turi /api/authz/forward-auth
+            \t\t}
+            \t\treverse_proxy app:80
+            \t}
+            }
+            """)
+        #expect(result.failures.isEmpty, "\(result.failures.map(\.message))")
+        #expect(!result.yaml.contains("(?i)"))
+    }
+
+    @Test func anUpperCaseSpellingThatWouldLoseAuthIsStillRepaired() throws {
+        // /ADMIN/x was protected in Caddy: a plain rule would send it to the public
+        // catch-all, so the case-insensitive rule stays.
+        let result = try convertCaseSensitive("""
+            app.example.com {
+            \thandle /admin/* {
+            \t\tforward_auth authelia:9091 {
+            \t\t\turi /api/authz/forward-auth
+            \t\t}
+            \t\treverse_proxy app:80
+            \t}
+            \thandle {
+            \t\treverse_proxy app:80
+            \t}
+            }
+            """)
+        #expect(result.failures.isEmpty, "\(result.failures.map(\.message))")
+        #expect(result.yaml.contains("(?i)"))
+    }
+}
+
+/// Defects a review of 55 real Caddyfiles found, each in our own minimal words.
+struct CorpusFindingsTests {
+    private func converted(_ caddyfile: String) throws -> Conversion.Result {
+        let (result, diagnostics) = run(caddyfile)
+        return try #require(result, "\(diagnostics.all.map(\.description))")
+    }
+
+    @Test func aRenamedCopyHeaderCannotBeForgedByTheClient() throws {
+        // Caddy sets Display-Name from the auth server's answer; Traefik passes only the
+        // auth server's own name, so a client-sent Display-Name must not reach the app.
+        let result = try converted("a.example.com {\n\tforward_auth auth:9000 {\n\t\turi /check\n\t\tcopy_headers Auth-Name>Display-Name\n\t}\n\treverse_proxy app:80\n}\n")
+        #expect(result.failures.isEmpty)
+        let removed = result.emission.routes.flatMap(\.rules).flatMap(\.filters).compactMap { filter -> [String]? in
+            if case .requestHeaderModifier(let changes) = filter { return changes.remove }
+            return nil
+        }
+        #expect(removed.contains(["Display-Name"]))
+    }
+
+    @Test func anExpressionWithDotStarInTheMiddleKeepsItsRoute() throws {
+        let result = try converted("""
+            a.example.com {
+            \t@admin path_regexp ^/api/.*/admin
+            \thandle @admin {
+            \t\tforward_auth auth:9000 {
+            \t\t\turi /check
+            \t\t}
+            \t\treverse_proxy admin:8080
+            \t}
+            \thandle {
+            \t\treverse_proxy app:8080
+            \t}
+            }
+            """)
+        #expect(result.failures.isEmpty)
+        #expect(backends(result, host: "a.example.com", path: "/api/v1/admin") == ["default/admin:8080"])
+        #expect(RegexSample.generate("^/api/.*/admin") == "/api/x/admin")
+    }
+
+    @Test(arguments: ["\\binfra\\b", "^public\\.", "(^|,)(ops|infra)(,|$)"])
+    func aHeaderExpressionIsProbedWithAValueItMatches(_ pattern: String) throws {
+        let value = try #require(RegexSample.value(pattern))
+        #expect(RegexCache([pattern]).firstMatch(pattern, in: value))
+    }
+
+    @Test func aMatcherOnAHeaderTheAuthServerSetsIsUnknown() throws {
+        // After forward_auth the header is the auth server's; Traefik would match the
+        // client's, before the auth runs: anyone could send it.
+        let result = try converted("""
+            a.example.com {
+            \troute /admin/* {
+            \t\tforward_auth oauth2-proxy:4180 {
+            \t\t\turi /oauth2/auth
+            \t\t\tcopy_headers X-Auth-Request-Groups
+            \t\t}
+            \t\t@outsider not header X-Auth-Request-Groups *admins*
+            \t\trespond @outsider 403
+            \t\treverse_proxy app:80
+            \t}
+            \treverse_proxy app:80
+            }
+            """)
+        let unknown = try #require(result.failures.first { $0.kind == .unknown })
+        #expect(unknown.location?.line == 7)
+        #expect(unknown.message.contains("header 'X-Auth-Request-Groups'"))
+    }
+
+    @Test func anUnsupportedHashIsARefusalNotBadInput() throws {
+        let result = try converted("a.example.com {\n\tbasic_auth argon2id {\n\t\tbob $argon2id$v=19$m=47104,t=1,p=1$c2FsdA$aGFzaA\n\t}\n\treverse_proxy app:80\n}\n")
+        #expect(result.failures.contains { $0.kind == .unknown && $0.message.contains("basic_auth argon2id") })
+        let fromFile = try converted("a.example.com {\n\tbasic_auth {\n\t\tbob {file./run/secrets/bob}\n\t}\n\treverse_proxy app:80\n}\n")
+        #expect(fromFile.failures.contains { $0.kind == .unknown })
+    }
+
+    @Test func aMatcherAuthgateCannotEvaluateBeforeRespondIsNotTakenToAlwaysHold() throws {
+        // Where it held, Caddy answered 403; where not, the app answered.
+        let result = try converted("a.example.com {\n\t@geo not geo_country SG\n\trespond @geo 403\n\treverse_proxy app:80\n}\nb.example.com {\n\treverse_proxy b:80\n}\n")
+        #expect(result.failures.contains { $0.kind == .unknown && $0.host == "a.example.com" })
+    }
+
+    @Test func clientCertificatesOnTheSiteAreUnknown() throws {
+        let result = try converted("a.example.com {\n\ttls {\n\t\tclient_auth {\n\t\t\tmode require_and_verify\n\t\t\ttrust_pool file /ca.pem\n\t\t}\n\t}\n\treverse_proxy app:80\n}\n")
+        #expect(result.failures.contains { $0.kind == .unknown && $0.message.contains("frontendValidation") })
+    }
+}

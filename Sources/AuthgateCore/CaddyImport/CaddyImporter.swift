@@ -114,7 +114,7 @@ public struct CaddyImporter: Sendable {
                 boundaries.append(pattern)
                 siteRoutes = [CaddyRoute(matcher: CaddyMatcher(conditions: [.path([pattern], written: [path])]), handlers: [.subroute(routes)])]
             }
-            let program = CaddyProgram(routes: siteRoutes, boundaryPatterns: boundaries, opaqueConditions: opaque)
+            let program = CaddyProgram(routes: siteRoutes, boundaryPatterns: boundaries, opaqueConditions: opaque, providers: providers)
             let realHosts = hosts.filter { !$0.isEmpty }
             let isCatchAll = hosts.contains("") || hosts.isEmpty
             programs.append((program, isCatchAll ? [] : realHosts, site.block.location, listeners))
@@ -252,7 +252,9 @@ public struct CaddyImporter: Sendable {
             if let index = plans.firstIndex(where: { $0.decisions == decisions && !$0.hosts.isEmpty && !group.hosts.isEmpty }) {
                 plans[index].hosts += group.hosts
             } else {
-                plans.append(SitePlan(hosts: group.hosts, decisions: decisions, behaviour: groupProgram, location: location))
+                var plan = SitePlan(hosts: group.hosts, decisions: decisions, behaviour: groupProgram, location: location)
+                plan.unsampledPatterns = DecisionBuilder.unsampled(groupProgram)
+                plans.append(plan)
             }
         }
         return plans

@@ -160,7 +160,7 @@ enum CaddyMatchers {
             for value in values.dropFirst() where value.text.contains("{") {
                 reader.warn("header matcher value '\(value.text)' holds a placeholder, which authgate compares literally", at: value)
             }
-            return .header([.init(field: name, absent: absent, values: values.count > 1 ? values.dropFirst().map(\.text) : ["*"])])
+            return .header([.init(field: name, absent: absent, values: values.count > 1 ? values.dropFirst().map(\.text) : ["*"], location: typeToken.location)])
         case "header_regexp":
             // `header_regexp [name] field regexp`; the name only labels capture groups.
             let values = cursor.remainingArgTokens()
@@ -169,10 +169,10 @@ enum CaddyMatchers {
             if let problem = RegexSafety.problem(in: pattern.text) {
                 throw pattern.error("header_regexp '\(pattern.text)' cannot be converted: \(problem)")
             }
-            guard (try? Regex(pattern.text)) != nil else {
-                return reader.opaqueCondition("header_regexp", matcher: nil, at: typeToken, why: "its expression uses syntax authgate cannot evaluate")
+            guard (try? Regex(pattern.text)) != nil, RegexSample.value(pattern.text) != nil else {
+                return reader.opaqueCondition("header_regexp", matcher: nil, at: typeToken, why: "authgate cannot evaluate its expression or find a value it matches")
             }
-            return .headerRegexp(field: values[values.count - 2].text, pattern: pattern.text)
+            return .headerRegexp(field: values[values.count - 2].text, pattern: pattern.text, location: typeToken.location)
         case "method":
             let values = cursor.remainingArgTokens()
             guard !values.isEmpty else { throw typeToken.error("method matcher needs at least one method") }

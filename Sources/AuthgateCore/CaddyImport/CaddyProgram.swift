@@ -57,6 +57,19 @@ struct CaddyMatcher: Sendable {
     }
 
     var hasConditions: Bool { !conditions.isEmpty }
+
+    /// The header fields the matcher tests, with where each test was written.
+    var headerFields: [(field: String, location: SourceLocation?)] {
+        func fields(_ condition: CaddyCondition) -> [(String, SourceLocation?)] {
+            switch condition {
+            case .header(let tests): tests.map { ($0.field, $0.location) }
+            case .headerRegexp(let field, _, let location): [(field, location)]
+            case .not(let inner): inner.flatMap(fields)
+            default: []
+            }
+        }
+        return conditions.flatMap(fields)
+    }
 }
 
 indirect enum CaddyCondition: Sendable {
@@ -72,7 +85,7 @@ indirect enum CaddyCondition: Sendable {
     /// Caddy's `header`: for each field (all must hold), any of its value tests.
     case header([HeaderTest])
     /// Caddy's `header_regexp`: an unanchored Go regexp on any value of the field.
-    case headerRegexp(field: String, pattern: String)
+    case headerRegexp(field: String, pattern: String, location: SourceLocation?)
     /// Caddy's `method`: any of these (compared exactly, as Caddy does).
     case method([String])
     /// Caddy's `query`: for each key (all must hold), any of its values (`*`: present).
@@ -90,6 +103,7 @@ indirect enum CaddyCondition: Sendable {
         var absent: Bool
         /// Caddy's value forms: exact, `*x` (suffix), `x*` (prefix), `*x*` (contains), `*` (any).
         var values: [String]
+        var location: SourceLocation?
 
         func holds(_ request: RequestVariant) -> Bool {
             let sent = request.values(ofHeader: field)
@@ -135,7 +149,7 @@ indirect enum CaddyCondition: Sendable {
             return !inner.allSatisfy { $0.holds(host: host, path: path, request: request) }
         case .header(let tests):
             return tests.allSatisfy { $0.holds(request) }
-        case .headerRegexp(let field, let pattern):
+        case .headerRegexp(let field, let pattern, _):
             let cache = RegexCache([pattern])
             return request.values(ofHeader: field).contains { cache.firstMatch(pattern, in: $0) }
         case .method(let methods):
@@ -221,7 +235,17 @@ struct CaddyProgram: SourceBehaviour {
     var variants: [ProbeVariant]
     var opaqueConditions: [OpaqueCondition]
 
-    init(routes: [CaddyRoute], boundaryPatterns: [PathPattern], opaqueConditions: [OpaqueCondition] = []) {
+    /// For each auth provider (by index), the request headers it sets (copy_headers,
+    /// lower-case): a matcher that tests one after the auth ran reads the auth server's
+    /// answer, which no HTTPRoute match can.
+    var headersSetByAuth: [Int: Set<String>] = [:]
+    var renameTargets: [Int: [String]] = [:]
+
+    init(routes: [CaddyRoute], boundaryPatterns: [PathPattern], opaqueConditions: [OpaqueCondition] = [], providers: [AuthProvider] = []) {
+        for (index, provider) in providers.enumerated() {
+            headersSetByAuth[index] = Set((provider.copyHeaders + provider.renamedHeaders.map(\.to)).map { $0.lowercased() })
+            if !provider.renamedHeaders.isEmpty { renameTargets[index] = provider.renamedHeaders.map(\.to) }
+        }
         self.routes = routes
         self.boundaryPatterns = boundaryPatterns
         variants = CaddyVariants.build(routes)
@@ -236,6 +260,8 @@ struct CaddyProgram: SourceBehaviour {
 
     func outcome(host: String, path: String, request: RequestVariant) -> RequestOutcome {
         var state = State(path: path, request: request)
+        state.headersSetByAuth = headersSetByAuth
+        state.renameTargets = renameTargets
         if Self.run(routes, host: host, state: &state) {
             return state.outcome
         }
@@ -246,6 +272,8 @@ struct CaddyProgram: SourceBehaviour {
     struct State {
         var path: String
         var request: RequestVariant
+        var headersSetByAuth: [Int: Set<String>] = [:]
+        var renameTargets: [Int: [String]] = [:]
         var outcome = RequestOutcome(terminal: .unhandled)
     }
 
@@ -254,12 +282,32 @@ struct CaddyProgram: SourceBehaviour {
         var finishedGroups = Set<Int>()
         for route in routes {
             if let group = route.group, finishedGroups.contains(group) { continue }
+            if !state.outcome.auth.isEmpty || !state.outcome.requestHeaders.isEmpty {
+                // A header the auth server or a request_header set before this matcher:
+                // Caddy tests that value; Traefik matches routes on what the client sent,
+                // before any filter runs.
+                var set = Set(state.outcome.auth.flatMap { state.headersSetByAuth[$0] ?? [] })
+                let changes = state.outcome.requestHeaders
+                set.formUnion((changes.set + changes.add).map { $0.name.lowercased() } + changes.remove.map { $0.lowercased() })
+                for (field, location) in route.matcher.headerFields where set.contains(field.lowercased()) {
+                    let construct = UnknownConstruct(
+                        construct: "matcher on header '\(field)'", location: location,
+                        resolution: "it tests the value forward auth (copy_headers) or request_header set, but Traefik matches a route on the header the client sent, before its forwardAuth runs, so Gateway API cannot express this check (a client could send the header itself); enforce it in the auth server's policy instead", decidesOutcome: true)
+                    if !state.outcome.unknown.contains(construct) { state.outcome.unknown.append(construct) }
+                }
+            }
             guard route.matcher.matches(host: host, path: state.path, request: state.request) else { continue }
             if let group = route.group { finishedGroups.insert(group) }
             for handler in route.handlers {
                 switch handler {
                 case .forwardAuth(let provider, let location):
                     state.outcome.addAuth(provider, at: location)
+                    // Caddy sets a renamed copy (`A>B`) from the auth server's answer,
+                    // which Traefik cannot: the output removes any B the client sent,
+                    // so it cannot be forged.
+                    for target in state.renameTargets[provider] ?? [] where !state.outcome.requestHeaders.remove.contains(target) {
+                        state.outcome.requestHeaders.remove.append(target)
+                    }
                 case .rewrite(let rewrite, _):
                     state.outcome.rewrites.append(rewrite)
                     state.path = rewrite.apply(to: state.path)

@@ -51,27 +51,42 @@ struct CaddySiteReader {
         return UnknownConstruct(construct: "upstream '\(token.text)'", location: token.location, resolution: "only Caddy fills in \(placeholder) when it runs; \(hint)", decidesOutcome: true)
     }
 
-    /// The boundary patterns, with those moved by the site's prefix rewrites.
+    /// The boundary patterns, with those moved by the site's prefix rewrites. Strips
+    /// compose (`uri strip_prefix /a` then `/api` before `handle_path /api/*` is reached
+    /// by `/a/api/api/…`), so patterns are moved again behind each strip, up to three
+    /// deep.
     var allBoundaryPatterns: [PathPattern] {
+        func moved(_ pattern: PathPattern, behind prefix: String) -> PathPattern? {
+            switch pattern {
+            case .exact(let value) where value.hasPrefix("/"): return .exact(prefix + value)
+            case .prefix(let value) where value.hasPrefix("/"): return .prefix(prefix + value)
+            case .segmentPrefix(let value) where value.hasPrefix("/"): return .segmentPrefix(prefix + value)
+            case .glob(let value) where value.hasPrefix("/"): return .glob(prefix + value)
+            case .regex(let value):
+                // An anchored expression moves behind the prefix; an unanchored one
+                // (like a suffix) matches the longer path as it is.
+                for anchor in ["(?i)^", "^"] where value.hasPrefix(anchor) {
+                    return .regex(anchor + GatewayPathMatch.quote(prefix) + value.dropFirst(anchor.count))
+                }
+                return nil
+            default: return nil
+            }
+        }
         var result = boundaryPatterns
-        for prefix in strippedPrefixes {
-            result.append(.prefix(prefix + "/"))
-            for pattern in boundaryPatterns {
-                switch pattern {
-                case .exact(let value) where value.hasPrefix("/"): result.append(.exact(prefix + value))
-                case .prefix(let value) where value.hasPrefix("/"): result.append(.prefix(prefix + value))
-                case .segmentPrefix(let value) where value.hasPrefix("/"): result.append(.segmentPrefix(prefix + value))
-                case .glob(let value) where value.hasPrefix("/"): result.append(.glob(prefix + value))
-                case .regex(let value):
-                    // An anchored expression moves behind the prefix; an unanchored one
-                    // (like a suffix) matches the longer path as it is.
-                    for anchor in ["(?i)^", "^"] where value.hasPrefix(anchor) {
-                        result.append(.regex(anchor + GatewayPathMatch.quote(prefix) + value.dropFirst(anchor.count)))
-                        break
-                    }
-                default: break
+        var seen = Set(boundaryPatterns)
+        var frontier = boundaryPatterns
+        let strips = Array(Set(strippedPrefixes)).sorted()
+        for _ in 0..<min(3, strips.count) {
+            var next: [PathPattern] = []
+            for prefix in strips {
+                for pattern in [.prefix(prefix + "/")] + frontier.compactMap({ moved($0, behind: prefix) }) where seen.insert(pattern).inserted {
+                    next.append(pattern)
                 }
             }
+            // Bounded: a hostile file could stack many strips.
+            if result.count + next.count > 4 * max(boundaryPatterns.count, 64) { break }
+            result += next
+            frontier = next
         }
         for prefix in addedPrefixes where !prefix.isEmpty {
             for pattern in boundaryPatterns {
@@ -126,6 +141,14 @@ struct CaddySiteReader {
             } else if let handler = CaddyDirectives.table[name] {
                 let produced = try handler(segment, scope, &self)
                 routes += produced.map { (normalized, $0) }
+            } else if name == "tls", let clientAuth = segment.tokens.first(where: { $0.text == "client_auth" }),
+                !(segment.tokens.contains { $0.text == "mode" } && segment.tokens.contains { $0.text == "request" }) {
+                // Client certificates guard the whole site; Gateway API checks them on
+                // the listener, which authgate does not write.
+                let construct = UnknownConstruct(
+                    construct: "tls client_auth", location: clientAuth.location,
+                    resolution: "the site requires client certificates, which Gateway API checks on the listener (Gateway tls.frontendValidation, or a Traefik TLSOption with clientAuth): set that up, then pass --ignore-directive tls")
+                routes.append((DirectiveOrder.unorderedPlugin, CaddyRoute(matcher: .always, handlers: [.unknown(construct)])))
             } else if CaddyDirectives.ignoredOutsideRoutes.contains(name) {
                 warn("'\(name)' has no equivalent in Gateway API routing; it is left out", at: head)
             } else {

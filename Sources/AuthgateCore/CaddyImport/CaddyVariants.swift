@@ -39,8 +39,8 @@ enum CaddyVariants {
                         return Atom(headers: [.init(test.field, sent)], conditions: RequestConditions(headers: [match]))
                     }
                 }
-            case .headerRegexp(let field, let pattern):
-                let sent = RegexSample.generate(pattern) ?? "authgate-probe"
+            case .headerRegexp(let field, let pattern, _):
+                let sent = RegexSample.value(pattern) ?? "authgate-probe"
                 return [Atom(headers: [.init(field, sent)], conditions: RequestConditions(headers: [.init(.regularExpression, field, pattern)]))]
             case .method(let methods):
                 mentionedMethods.formUnion(methods)

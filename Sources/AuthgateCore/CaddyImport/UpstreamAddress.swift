@@ -135,3 +135,14 @@ enum UpstreamAddress {
         return Upstream(scheme: scheme, host: host.lowercased(), port: port)
     }
 }
+
+extension Upstream {
+    /// `http://host[:port]` or `https://host[:port]` as an upstream (for flags); nil when
+    /// it is not one.
+    public static func url(_ text: String) -> Upstream? {
+        guard text.hasPrefix("http://") || text.hasPrefix("https://"), !text.contains("{") else { return nil }
+        let trimmed = text.hasSuffix("/") ? String(text.dropLast()) : text
+        let token = Token(text: trimmed, line: 1, location: SourceLocation(file: "", line: 1, column: 1))
+        return try? UpstreamAddress.parse(token)
+    }
+}

@@ -36,6 +36,15 @@ public enum CoverageCheck {
             let assignments = site.behaviour.opaqueAssignments
             let opaque = site.behaviour.opaqueConditions
             var found: [CoverageFinding] = []
+            for pattern in site.unsampledPatterns {
+                var finding = CoverageFinding(
+                    kind: .unknown, host: site.hosts.first ?? "(any host)", paths: [], expected: "", actual: "", location: site.location,
+                    unknown: [UnknownConstruct(
+                        construct: "path pattern '\(pattern)'", location: site.location,
+                        resolution: "authgate found no request path it matches, so it cannot check what the route it guards does; write it more simply", decidesOutcome: true)])
+                finding.siteIndex = siteIndex
+                found.append(finding)
+            }
             for (hostIndex, host) in hosts.enumerated() {
                 let shownHost = site.hosts.isEmpty ? "(any host)" : site.hosts[hostIndex]
                 for path in probes {
@@ -76,7 +85,10 @@ public enum CoverageCheck {
         var findings: [CoverageFinding] = []
         var indexOf: [String: Int] = [:]
         for finding in perSite.joined() {
-            let path = finding.paths[0]
+            guard let path = finding.paths.first else {
+                findings.append(finding)
+                continue
+            }
             // Differences that do not break the promise are summed up per host.
             let variant = finding.variant.map(\.description) ?? ""
             let key = finding.kind == .unknown
@@ -95,6 +107,22 @@ public enum CoverageCheck {
     }
 
     static func compare(source: RequestOutcome, output: OutputOutcome, plan: MigrationPlan, emission: TraefikEmission, host: String, path: String) -> [CoverageFinding] {
+        var findings = differences(source: source, output: output, plan: plan, emission: emission, host: host, path: path)
+        // `--case-sensitive-paths`: an upper-case spelling Caddy matched like the lower
+        // case one may end elsewhere, when that is at least as protected (no backend, or
+        // another behind at least the same auth); never where it loses auth or reaches
+        // a backend it could not reach.
+        if emission.caseSensitivePaths, path != path.lowercased() {
+            for index in findings.indices {
+                let atLeastAsProtected = findings[index].kind == .noLongerReaches
+                    || findings[index].kind == .differentBackend && Set(source.auth).isSubset(of: Set(output.auth))
+                if atLeastAsProtected && output.unresolvedMiddleware == nil { findings[index].kind = .caseSpelling }
+            }
+        }
+        return findings
+    }
+
+    static func differences(source: RequestOutcome, output: OutputOutcome, plan: MigrationPlan, emission: TraefikEmission, host: String, path: String) -> [CoverageFinding] {
         var findings: [CoverageFinding] = []
         let location = source.provenance.terminal
         func add(_ kind: CoverageFinding.Kind, _ expected: String, _ actual: String) {
@@ -128,7 +156,9 @@ public enum CoverageCheck {
             add(.ambiguous, describe(source, plan: plan, emission: emission, path: path), "to whichever of several equal-priority routers Traefik picks (they disagree)")
             return findings
         }
-        let sourceBackends = Set(source.upstreams.compactMap { emission.ref(for: $0, path: path) })
+        // An upstream the output never refers to still counts: the source reached it
+        // (a decision that chose another outcome left it out of the output).
+        let sourceBackends = Set(source.upstreams.map { emission.ref(for: $0, path: path) ?? BackendRef(name: $0.description, namespace: "(not in the output)", port: $0.port) })
         let outputBackends = Set(output.backends)
         let sourceAuth = Set(source.auth)
         let outputAuth = Set(output.auth)
@@ -189,6 +219,9 @@ public struct CoverageFinding: Sendable, Hashable {
         case siteLeftOut = "protected site left out"
         /// The output would hold nothing the source did.
         case nothingConverted = "nothing to convert"
+        /// `--case-sensitive-paths`: an upper-case spelling ends elsewhere, at least as
+        /// protected.
+        case caseSpelling = "upper-case spelling routed elsewhere"
     }
 
     public var kind: Kind
@@ -220,7 +253,7 @@ public struct CoverageFinding: Sendable, Hashable {
     public var isFailure: Bool {
         switch kind {
         case .lostProtection, .differentBackend, .noLongerReaches, .newlyReachable, .ambiguous, .unknown, .siteLeftOut, .nothingConverted: true
-        case .addedProtection, .rewriteDiffers, .redirectDiffers: false
+        case .addedProtection, .rewriteDiffers, .redirectDiffers, .caseSpelling: false
         }
     }
 
@@ -228,13 +261,19 @@ public struct CoverageFinding: Sendable, Hashable {
         let them = shownPaths.count == 1 && paths.count == 1 ? "it" : "them"
         let with = variant.map { " (\($0))" } ?? ""
         if kind == .nothingConverted { return "nothing to convert: \(actual)" }
+        if kind == .caseSpelling {
+            return "upper-case spelling routed elsewhere on \(host) \(shownPathList)\(with): Caddy matched \(them) like the lower-case paths and sent \(them) \(expected); with --case-sensitive-paths the output sends \(them) \(actual), which is at least as protected"
+        }
         if kind == .siteLeftOut {
             return "protected site \(host) is not in the output, so it would not be served at all after the migration: \(actual) (fix the address, or --allow-unprotected converts the rest)"
+        }
+        if kind == .unknown && paths.isEmpty {
+            return "unknown on \(host): \(unknown.map(\.description).joined(separator: ", ")): \(unknown.map(\.resolution).joined(separator: "; "))"
         }
         if kind == .unknown {
             let named = unknown.isEmpty ? "conditions authgate cannot evaluate" : unknown.map(\.description).joined(separator: ", ")
             let resolutions = Array(Set(unknown.map(\.resolution))).sorted().joined(separator: "; ")
-            let what = !unknown.isEmpty && unknown.allSatisfy(\.decidesOutcome)
+            let what = !unknown.isEmpty && unknown.allSatisfy({ $0.construct.hasPrefix("upstream") })
                 ? "the source sent \(them) to \(named), which authgate cannot resolve to a Service"
                 : unknown.allSatisfy({ $0.construct.hasPrefix("directive") })
                 ? "the source ran \(named) on the way to \(expected), and the output sends \(them) \(actual) without it"
@@ -252,11 +291,12 @@ public struct CoverageFinding: Sendable, Hashable {
     }
 
     private var shownPathList: String {
-        let shown = shownPaths
-        let hidden = paths.count - shown.filter(paths.contains).count
-        var text = shown.prefix(4).joined(separator: " ")
-        if shown.count > 4 { text += " …" }
-        if shown.count > 4 || hidden > 0 { text += " (\(paths.count) paths)" }
+        let visible = paths.filter { !$0.lowercased().contains("authgate-probe") }
+        // Only the check's own stand-ins for "any other path": every path is affected.
+        if visible.isEmpty || visible == ["/"] && paths.count > 1 { return "(every path)" }
+        var text = visible.prefix(4).joined(separator: " ")
+        if visible.count > 4 { text += " …" }
+        if visible.count > 4 || visible.count < paths.count { text += " (\(paths.count) paths)" }
         return text
     }
 }

@@ -57,6 +57,14 @@ public enum DecisionBuilder {
         return decisions
     }
 
+    /// Patterns no sample path of their own matches: authgate cannot evaluate what the
+    /// routes they guard do, so the check counts them unknown (never drops them).
+    public static func unsampled(_ behaviour: any SourceBehaviour) -> [PathPattern] {
+        orderedPatterns(behaviour.boundaryPatterns).filter { pattern in
+            !pattern.samplePaths.contains { pattern.matches($0) && CaddyPath.clean($0) == $0 }
+        }
+    }
+
     /// One outcome for requests the output cannot tell apart (they differ only in the
     /// client address, a method Gateway API has no name for, or conditions authgate
     /// cannot evaluate). The first request is from outside every range the source

@@ -62,6 +62,8 @@ public struct SitePlan: Sendable {
     public var behaviour: any SourceBehaviour
     /// Where the site was defined.
     public var location: SourceLocation?
+    /// Patterns authgate found no path for (see `DecisionBuilder.unsampled`).
+    public var unsampledPatterns: [PathPattern] = []
     /// Whether authgate added the Authentik outpost's own path, which the source did
     /// not route (Traefik needs it on every host Authentik protects).
     public var addedOutpostRoute = false

@@ -11,13 +11,31 @@ enum RegexSample {
         if body.hasPrefix("(?i)") { body = body.dropFirst(4) }
         while body.hasPrefix("^") { body = body.dropFirst() }
         if body.hasSuffix("$") && !body.hasSuffix("\\$") { body = body.dropLast() }
-        guard let text = sample(Array(body)), text.hasPrefix("/") || pattern.hasPrefix("^") == false else { return nil }
-        let candidate = text.hasPrefix("/") ? text : "/" + text
-        return PathPattern.regex(pattern).matches(candidate) ? candidate : nil
+        // `x*` and `x?` as one `x` first: as nothing, `^/api/.*/admin` would give
+        // `/api//admin`, which no request path is (both proxies merge the slashes).
+        for once in [true, false] {
+            guard let text = sample(Array(body), once: once), text.hasPrefix("/") || pattern.hasPrefix("^") == false else { continue }
+            let candidate = text.hasPrefix("/") ? text : "/" + text
+            if CaddyPath.clean(candidate) == candidate && PathPattern.regex(pattern).matches(candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// A value (not a path) the expression matches, for header probes.
+    static func value(_ pattern: String) -> String? {
+        guard pattern.utf8.count <= 1024, pattern.filter({ $0 == "(" }).count <= 64 else { return nil }
+        var body = Substring(pattern)
+        if body.hasPrefix("(?i)") { body = body.dropFirst(4) }
+        while body.hasPrefix("^") { body = body.dropFirst() }
+        if body.hasSuffix("$") && !body.hasSuffix("\\$") { body = body.dropLast() }
+        for once in [true, false] {
+            if let text = sample(Array(body), once: once), RegexCache([pattern]).firstMatch(pattern, in: text) { return text }
+        }
+        return nil
     }
 
     /// The first alternative of `characters`, sampled atom by atom.
-    private static func sample(_ characters: [Character]) -> String? {
+    private static func sample(_ characters: [Character], once: Bool) -> String? {
         let alternative = topLevelAlternatives(characters).first ?? []
         var result = ""
         var index = 0
@@ -33,6 +51,8 @@ enum RegexSample {
                 case "w": atom = "a"
                 case "s": atom = " "
                 case "D", "W", "S": atom = "-"
+                // A word boundary matches between a word character and anything else.
+                case "b", "B", "A", "z": atom = ""
                 default: atom = String(escaped)
                 }
                 index += 2
@@ -51,11 +71,14 @@ enum RegexSample {
                 guard let end = groupEnd(alternative, from: index) else { return nil }
                 var inner = Array(alternative[(index + 1)..<end])
                 if inner.starts(with: ["?", ":"]) { inner.removeFirst(2) } else if inner.first == "?" { return nil }
-                guard let text = sample(inner) else { return nil }
+                guard let text = sample(inner, once: once) else { return nil }
                 atom = text
                 index = end + 1
             case ".":
                 atom = "x"
+                index += 1
+            case "^", "$":
+                // An anchor inside a group (`(^|,)admins(,|$)`) takes no text.
                 index += 1
             case "*", "+", "?", "{", ")", "]", "|":
                 return nil
@@ -67,7 +90,7 @@ enum RegexSample {
             if index < alternative.count {
                 switch alternative[index] {
                 case "*", "?":
-                    atom = ""
+                    if !once { atom = "" }
                     index += 1
                 case "+":
                     index += 1

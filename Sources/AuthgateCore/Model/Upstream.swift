@@ -54,7 +54,7 @@ public struct Upstream: Sendable, Hashable, Comparable, CustomStringConvertible 
         if host.contains(":") { return .ip(host, v6: true) }
         let labels = host.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         if labels.count == 1 { return .service(name: host, namespace: nil) }
-        if labels.count == 2 && !Self.outsideSuffixes.contains(labels[1]) {
+        if labels.count == 2 && !TopLevelDomains.isOutsideSuffix(labels[1]) {
             return .service(name: labels[0], namespace: labels[1])
         }
         if labels.count == 3 && labels[2] == "svc" { return .service(name: labels[0], namespace: labels[1]) }
@@ -70,14 +70,6 @@ public struct Upstream: Sendable, Hashable, Comparable, CustomStringConvertible 
         if case .service(_, let namespace?) = placement { return namespace != "" }
         return false
     }
-
-    /// Last labels that make a two-label name a host outside the cluster rather than
-    /// `service.namespace`: home-network suffixes and the common top-level domains.
-    static let outsideSuffixes: Set<String> = [
-        "lan", "local", "localdomain", "home", "internal", "intranet", "corp", "private", "arpa", "test", "example", "invalid",
-        "com", "net", "org", "io", "dev", "app", "info", "biz", "me", "co", "xyz", "cloud", "eu", "de", "uk", "fr", "nl", "ch",
-        "at", "be", "se", "no", "dk", "fi", "it", "es", "pl", "cz", "us", "ca", "au", "nz", "jp", "in", "br", "ru", "tech", "site",
-    ]
 }
 
 enum IPAddress {

@@ -36,6 +36,10 @@ struct BackendResolver {
             let serviceName = checkedName(name, upstream: upstream, location: location, diagnostics: &diagnostics)
             let serviceNamespace = namespace.map { checkedNamespace($0, upstream: upstream, location: location, diagnostics: &diagnostics) } ?? options.namespace
             ref = BackendRef(name: serviceName, namespace: serviceNamespace, port: upstream.port)
+            let labels = upstream.host.split(separator: ".")
+            if upstream.serviceNamespace == nil && labels.count == 2 {
+                diagnostics.append(.note("upstream \(upstream) is read as Service \(labels[0]) in namespace \(labels[1]) (\(labels[1]) is no top-level domain); if it is a host outside the cluster, pass --upstream \(upstream.host):\(upstream.port)=HOST:PORT with its full name", at: location))
+            }
             if upstream.scheme != .http {
                 diagnostics.append(.warning("upstream \(upstream) uses \(upstream.scheme.rawValue); Traefik picks the scheme from the Service port, so Service \(serviceNamespace)/\(serviceName) port \(upstream.port) needs appProtocol \(upstream.scheme == .https ? "https (or a name starting with https)" : "kubernetes.io/h2c")", at: location))
             }
@@ -44,7 +48,10 @@ struct BackendResolver {
             diagnostics.append(.note("upstream \(upstream) is outside the cluster: authgate writes Service \(ref.name) without a selector and an EndpointSlice pointing at \(address)", at: location))
         case .externalHost(let host):
             ref = externalRef(name: KubernetesName.label(from: host, prefix: "host"), addressType: "FQDN", address: host, upstream: upstream)
-            diagnostics.append(.note("upstream \(upstream) is outside the cluster: authgate writes Service \(ref.name) without a selector and an FQDN EndpointSlice for \(host) (Traefik refuses ExternalName Services)", at: location))
+            let labels = host.split(separator: ".")
+            let what = labels.count == 2 && TopLevelDomains.all.contains(String(labels[1])) ? "a top-level domain" : "a home-network name"
+            let reading = labels.count == 2 ? " (.\(labels[1]) is \(what), so it is no Service.namespace; --upstream names the Service if it runs in the cluster)" : ""
+            diagnostics.append(.note("upstream \(upstream) is outside the cluster\(reading): authgate writes Service \(ref.name) without a selector and an FQDN EndpointSlice for \(host) (Traefik refuses ExternalName Services)", at: location))
         case .loopback:
             let socket = upstream.host.hasPrefix("unix/")
             let name = socket ? KubernetesName.label(from: "unix-" + upstream.host.dropFirst("unix/".count)) : KubernetesName.label(from: "localhost-\(upstream.port)")

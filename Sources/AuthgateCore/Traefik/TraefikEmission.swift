@@ -18,6 +18,8 @@ public struct TraefikEmission: Sendable {
     public var routesOfSite: [[Int]]
     /// The namespace of routes whose source has none (`--namespace`).
     public var defaultNamespace = "default"
+    /// `--case-sensitive-paths` (see `TraefikOptions`).
+    public var caseSensitivePaths = false
     /// The coverage check's findings on these objects (filled in by the emitter,
     /// which runs the check to compensate what it can).
     public var findings: [CoverageFinding] = []

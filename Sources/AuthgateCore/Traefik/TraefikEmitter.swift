@@ -21,7 +21,12 @@ public struct TraefikEmitter: Sendable {
         let usedProviders = Set(plan.sites.flatMap { $0.decisions.flatMap(\.outcome.auth) })
         for (index, provider) in plan.authProviders.enumerated() where provider.kind == .authentik && usedProviders.contains(index) {
             guard let upstream = provider.upstream else { continue }
-            if upstream.isInClusterService {
+            if !upstream.isInClusterService, let given = options.authentikOutpostURL {
+                // The outpost runs already, outside the cluster: its own paths go to a
+                // selector-less Service for it, as other outside upstreams do.
+                outpostRefs[upstream] = resolver.ref(for: given, location: provider.location, diagnostics: &diagnostics)
+                diagnostics.append(.note("Authentik's outpost is at \(given) (--authentik-outpost-url): authgate deploys none, the Middleware calls it there, and /outpost.goauthentik.io/ goes to it", at: provider.location))
+            } else if upstream.isInClusterService {
                 diagnostics.append(.note("Authentik upstream \(upstream) is a Service in the cluster, so its outpost already exists; authgate deploys none and points the Middleware at it", at: provider.location))
             } else {
                 needsOutpost = true
@@ -111,7 +116,14 @@ public struct TraefikEmitter: Sendable {
         }
         simplify(plan, &siteRules)
         var refs: [Upstream: BackendRef] = [:]
-        for upstream in plan.upstreams + plan.authProviders.compactMap(\.upstream) where outpostRefs[upstream] == nil || routesReach(plan, upstream) {
+        // An auth server only the Middleware calls needs no Service of its own: its
+        // address is a URL Traefik calls itself. Services are written for upstreams
+        // that routes reach.
+        let authOnly = plan.authProviders.compactMap(\.upstream).filter { upstream in
+            if case .service = upstream.placement { return true }
+            return routesReach(plan, upstream)
+        }
+        for upstream in plan.upstreams + authOnly where outpostRefs[upstream] == nil || routesReach(plan, upstream) {
             refs[upstream] = resolver.ref(for: upstream, location: nil, diagnostics: &diagnostics)
         }
         let fixedObjects = objects + resolver.objects
@@ -131,7 +143,7 @@ public struct TraefikEmitter: Sendable {
             }
             var objects = fixedObjects + builder.middlewareObjects + self.referenceGrants(routes) + routes.map(\.object)
             objects.sort(by: KubeObject.outputOrder)
-            return TraefikEmission(objects: objects, routes: routes, middlewareEffects: effects, backendRefs: refs, outpostRefs: outpostRefs, routesOfSite: routesOfSite, defaultNamespace: self.options.namespace)
+            return TraefikEmission(objects: objects, routes: routes, middlewareEffects: effects, backendRefs: refs, outpostRefs: outpostRefs, routesOfSite: routesOfSite, defaultNamespace: self.options.namespace, caseSensitivePaths: self.options.caseSensitivePaths)
         }
         var emission = assemble(siteRules, builder)
         emission.findings = CoverageCheck.run(plan: plan, emission: emission)
@@ -168,7 +180,7 @@ public struct TraefikEmitter: Sendable {
                         }
                         var effects = baseEffects
                         for (key, effect) in builder.rewriteMiddlewares { effects[key] = effect }
-                        return TraefikEmission(objects: [], routes: routes, middlewareEffects: effects, backendRefs: refs, outpostRefs: outpostRefs, routesOfSite: routesOfSite, defaultNamespace: self.options.namespace)
+                        return TraefikEmission(objects: [], routes: routes, middlewareEffects: effects, backendRefs: refs, outpostRefs: outpostRefs, routesOfSite: routesOfSite, defaultNamespace: self.options.namespace, caseSensitivePaths: self.options.caseSensitivePaths)
                     }
                     CoverageRepair.repair(plan: local, siteRules: &localRules, builder: &localBuilder, assemble: assembleLocal, only: [0])
                     return (localRules[0], localBuilder)
@@ -322,14 +334,21 @@ public struct TraefikEmitter: Sendable {
                 fields: [.init("spec", .object([("basicAuth", .object([("secret", .string(secretName)), ("realm", provider.realm.map(YAMLValue.string))]))]))])
             return [secret, middleware]
         }
-        guard let upstream = provider.upstream else { return [] }
+        guard var upstream = provider.upstream else { return [] }
         // Traefik calls the address itself: a Service by its cluster DNS name; an
         // Authentik server outside the cluster through the new outpost (plain HTTP
         // inside the cluster); another server outside the cluster directly.
-        let newOutpost = provider.kind == .authentik && !upstream.isInClusterService
-        let ref = newOutpost
-            ? BackendRef(name: options.outpostName, namespace: options.outpostNamespace, port: options.outpostPort)
-            : resolver.ref(for: upstream, location: provider.location, diagnostics: &diagnostics)
+        if provider.kind == .authentik && !upstream.isInClusterService, let given = options.authentikOutpostURL {
+            // --authentik-outpost-url: an outpost that runs already, outside the cluster.
+            upstream = given
+        }
+        let newOutpost = provider.kind == .authentik && !upstream.isInClusterService && options.authentikOutpostURL == nil
+        var ref = BackendRef(name: options.outpostName, namespace: options.outpostNamespace, port: options.outpostPort)
+        switch upstream.placement {
+        case _ where newOutpost: break
+        case .service: ref = resolver.ref(for: upstream, location: provider.location, diagnostics: &diagnostics)
+        default: ref = BackendRef(name: upstream.host, namespace: nil, port: upstream.port)
+        }
         var scheme = upstream.scheme == .https ? "https" : "http"
         let host: String
         switch upstream.placement {

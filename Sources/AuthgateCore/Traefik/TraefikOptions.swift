@@ -18,6 +18,12 @@ public struct TraefikOptions: Sendable {
     public var outpostPort = 9000
     /// URL of the Authentik server the outpost connects to; nil writes a placeholder.
     public var authentikHost: String?
+    /// `--authentik-outpost-url`: an Authentik outpost that runs already outside the
+    /// cluster (by IP or outside name); no outpost is deployed.
+    public var authentikOutpostURL: Upstream?
+    /// `--case-sensitive-paths`: no `(?i)` rules for Caddy's case-insensitive paths; an
+    /// upper-case spelling sent to a route at least as protected is a warning.
+    public var caseSensitivePaths = false
     /// The outpost token; nil writes a placeholder. Appears only in the Secret.
     public var authentikToken: String?
     /// The outpost image tag; the outpost must run the Authentik server's version.

@@ -25,7 +25,7 @@ enum ForwardAuthDirective {
             if parts.count == 2 {
                 copyHeaders.append(parts[0])
                 renames.append(HeaderRename(from: parts[0], to: parts[1], location: token.location))
-                reader.warn("copy_headers renames \(parts[0]) to \(parts[1]); Traefik's forwardAuth cannot rename headers, so the backend will receive \(parts[0]) instead of \(parts[1])", at: token)
+                reader.warn("copy_headers renames \(parts[0]) to \(parts[1]); Traefik's forwardAuth cannot rename headers, so the backend will receive \(parts[0]) instead of \(parts[1]), and authgate removes any \(parts[1]) the client sends so that it cannot be forged", at: token)
             } else {
                 copyHeaders.append(token.text)
             }
