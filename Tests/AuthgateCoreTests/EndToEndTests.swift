@@ -74,14 +74,18 @@ struct EndToEndTests {
         var checks: [String] = []
         for site in result.plan.sites where !site.hosts.contains(where: { $0.hasPrefix("*.") }) {
             for host in site.hosts {
+                // The plain request comes from the address the model gives it (outside
+                // every range the source names), sent in a PROXY header.
+                let plain = site.behaviour.variants.first?.request ?? .baseline
+                let from = ", clientIP: \"\(plain.clientIP)\"" + (plain.method != "GET" ? ", method: \(plain.method)" : "")
                 for path in paths + RuleSimplifier.probes(for: site).filter({ $0 == $0.lowercased() && !$0.hasPrefix("/outpost.goauthentik.io") }).prefix(8) {
-                    let outcome = site.behaviour.outcome(host: host, path: path).reachingAuthServerNeedsNoAuth(result.plan.authProviders, path: path)
+                    let outcome = site.behaviour.outcome(host: host, path: path, request: plain).reachingAuthServerNeedsNoAuth(result.plan.authProviders, path: path)
                     switch outcome.terminal {
                     case .proxy(let upstreams):
                         guard let upstream = upstreams.first, let ref = result.emission.ref(for: upstream, path: path) else { continue }
-                        checks.append("  - {host: \(host), path: \"\(path)\", backend: \(ref.namespace ?? site.namespace ?? "apps")/\(ref.name):\(ref.port), protected: \(!outcome.auth.isEmpty)}")
+                        checks.append("  - {host: \(host), path: \"\(path)\"\(from), backend: \(ref.namespace ?? site.namespace ?? "apps")/\(ref.name):\(ref.port), protected: \(!outcome.auth.isEmpty)}")
                     case .answeredByProxy, .unhandled:
-                        checks.append("  - {host: \(host), path: \"\(path)\", backend: null}")
+                        checks.append("  - {host: \(host), path: \"\(path)\"\(from), backend: null, status: 403}")
                     case .redirect:
                         continue
                     }

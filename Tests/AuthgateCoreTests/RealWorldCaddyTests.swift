@@ -366,3 +366,28 @@ struct CorpusFindingsTests {
         #expect(result.failures.contains { $0.kind == .unknown && $0.message.contains("frontendValidation") })
     }
 }
+
+/// What the end-to-end run of real Caddyfiles against real Caddy showed.
+struct CorpusDifferentialFindingsTests {
+    @Test func anAuthServerOnTheCaddyHostIsUnknownUntilMapped() throws {
+        let caddyfile = "a.example.com {\n\tforward_auth 127.0.0.1:9091 {\n\t\turi /api/authz/forward-auth\n\t}\n\treverse_proxy app:80\n}\n"
+        let (result, _) = run(caddyfile)
+        let unknown = try #require(result?.failures.first { $0.kind == .unknown })
+        #expect(unknown.message.contains("--upstream localhost:9091=SERVICE.NAMESPACE:PORT"))
+        let (mapped, _) = run(caddyfile, importer: CaddyImporter(upstreamMappings: ["127.0.0.1:9091": "authelia.auth:9091"]))
+        #expect(mapped?.failures.isEmpty == true)
+    }
+
+    @Test func lbPolicyFirstKeepsOnlyTheFirstUpstream() throws {
+        let (result, diagnostics) = run("a.example.com {\n\treverse_proxy primary:80 spare:80 {\n\t\tlb_policy first\n\t}\n}\n")
+        let converted = try #require(result)
+        #expect(converted.emission.routes[0].rules[0].backendRefs.map(\.name) == ["primary"])
+        #expect(diagnostics.warnings.contains { $0.message.contains("lb_policy first") })
+    }
+
+    @Test func rangesOnlyCaddyFillsInAreAnOpaqueMatcher() throws {
+        let (result, diagnostics) = run("a.example.com {\n\t@ok remote_ip {env.TRUSTED}\n\thandle @ok {\n\t\treverse_proxy app:80\n\t}\n\trespond 403\n}\n")
+        #expect(!diagnostics.hasErrors)
+        #expect(result?.failures.contains { $0.kind == .unknown } == true)
+    }
+}

@@ -452,7 +452,10 @@ class Harness:
             for stub in self.auth_stubs:
                 if stub.kind == "authentik":
                     return stub
-        if is_ip:
+        if host in ("localhost", "127.0.0.1", "::1") or host.endswith(".localhost"):
+            # The Caddy host itself: the output names a Service it does not write.
+            key = (namespace, self.label(f"localhost-{port}"), port)
+        elif is_ip:
             key = (namespace, self.label("ip-" + host), port)
         elif len(labels) == 1:
             key = (namespace, host, port)

@@ -196,6 +196,9 @@ enum CaddyMatchers {
                 if token.text == "forwarded" && typeToken.text == "remote_ip" {
                     return reader.opaqueCondition("remote_ip forwarded", matcher: nil, at: token, why: "it trusts X-Forwarded-For from any client")
                 }
+                if token.text.contains("{") {
+                    return reader.opaqueCondition(typeToken.text, matcher: nil, at: token, why: "its ranges ('\(token.text)') are filled in only when Caddy runs")
+                }
                 let written = token.text == "private_ranges" ? IPRange.privateRanges : [token.text]
                 for text in written {
                     guard let range = IPRange(text) else { throw token.error("\(typeToken.text): '\(token.text)' is not an IP address or CIDR range") }

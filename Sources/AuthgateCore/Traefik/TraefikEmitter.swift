@@ -358,7 +358,9 @@ public struct TraefikEmitter: Sendable {
         case .ip, .externalHost:
             host = upstream.host.contains(":") ? "[\(upstream.host)]" : upstream.host
         case .loopback:
-            host = upstream.host
+            // A Unix socket is no URL host; either way Traefik cannot reach it (the
+            // check refuses it unless --allow-unprotected), and the address stays valid.
+            host = upstream.host.hasPrefix("unix/") ? "localhost" : upstream.host
             diagnostics.append(.warning("the auth server \(upstream) is the Caddy host itself; Traefik in the cluster cannot reach it: run it in the cluster and fix the Middleware's address", at: provider.location))
         case .service:
             host = "\(ref.name).\(ref.namespace ?? namespace).svc.cluster.local"

@@ -104,6 +104,15 @@ enum ForwardAuthDirective {
         if upstreams.count > 1 {
             reader.warn("forward_auth lists \(upstreams.count) upstreams; Traefik's forwardAuth calls one address, so authgate uses \(upstream)", at: upstreamTokens[1])
         }
+        // Traefik in the cluster cannot call the Caddy host: a Middleware pointing there
+        // answers every request with an error. The auth still ran in the source.
+        var unreachable: [CaddyHandler] = []
+        if upstream.placement == .loopback {
+            let written = upstream.host.hasPrefix("unix/") ? upstream.host : "localhost:\(upstream.port)"
+            unreachable.append(.unknown(UnknownConstruct(
+                construct: "forward_auth \(upstream)", location: head.location,
+                resolution: "the auth server runs on the Caddy host, which Traefik in the cluster cannot call: pass --upstream \(written)=SERVICE.NAMESPACE:PORT for the Service it runs as in the cluster", decidesOutcome: true)))
+        }
         if !authRequestHeaders.isEmpty {
             reader.warn("forward_auth header_up sets headers on the auth request; Traefik's forwardAuth cannot set headers (only pass them with authRequestHeaders), so they are not migrated", at: head)
         }
@@ -125,7 +134,7 @@ enum ForwardAuthDirective {
             }
         }
         let index = reader.register(provider)
-        return [CaddyRoute(matcher: matcher, handlers: [.forwardAuth(provider: index, location: head.location)] + unknown)]
+        return [CaddyRoute(matcher: matcher, handlers: [.forwardAuth(provider: index, location: head.location)] + unreachable + unknown)]
     }
 
     /// `@error status 401` + `handle_response @error { redir <url> }` (oauth2-proxy's

@@ -23,6 +23,7 @@ enum ReverseProxyDirective {
 
         let depth = cursor.nesting
         var forwardedForAuth: [Token] = []
+        var firstPolicy = false
         var dynamicUpstreams: [Token] = []
         var dynamicUnknown: UnknownConstruct?
         while cursor.nextBlock(depth) {
@@ -43,7 +44,9 @@ enum ReverseProxyDirective {
                 requestHeaders.merge(try HeaderDirective.headerOperation(&cursor, keyword: sub, reader: &reader))
             case "lb_policy":
                 let policy = cursor.remainingArgs().first ?? ""
-                if policy != "round_robin" && policy != "random" {
+                if policy == "first" {
+                    firstPolicy = true
+                } else if policy != "round_robin" && policy != "random" {
                     reader.warnUnsupportedSubdirective(sub, of: "reverse_proxy", why: "Traefik balances Gateway API backends by weighted round robin; lb_policy \(policy) is not kept")
                 }
                 let inner = cursor.nesting
@@ -108,9 +111,18 @@ enum ReverseProxyDirective {
             return [CaddyRoute(matcher: matcher, handlers: [.unknown(dynamicUnknown), .answer(directive: "reverse_proxy", location: head.location)])]
         }
         guard !upstreamTokens.isEmpty else {
+            if let name = segment.tokens.prefix(3).flatMap(\.emptiedVariables).first {
+                throw head.error("reverse_proxy needs at least one upstream: {$\(name)} stood there and \(name) is not set in the environment (set it, or give {$\(name):default})")
+            }
             throw head.error("reverse_proxy needs at least one upstream")
         }
-        let (upstreams, placeholders) = try reader.upstreams(upstreamTokens, transportTLS: forceTLS)
+        var (upstreams, placeholders) = try reader.upstreams(upstreamTokens, transportTLS: forceTLS)
+        if firstPolicy && upstreams.count > 1 {
+            // `lb_policy first` sends every request to the first upstream while it is up;
+            // Traefik would balance across all, so the others (fallbacks) are left out.
+            reader.warn("lb_policy first sends requests to \(upstreams[0]) while it is up; Gateway API balances across backends, so the fallbacks (\(upstreams.dropFirst().map(\.description).joined(separator: ", "))) are left out", at: head)
+            upstreams = [upstreams[0]]
+        }
         if upstreams.isEmpty, let (token, placeholder) = placeholders.first {
             return [CaddyRoute(matcher: matcher, handlers: [.unknown(CaddySiteReader.placeholderUpstream(token, placeholder)), .answer(directive: "reverse_proxy", location: head.location)])]
         }
