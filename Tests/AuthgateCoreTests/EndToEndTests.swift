@@ -74,35 +74,23 @@ struct EndToEndTests {
         var checks: [String] = []
         for site in result.plan.sites where !site.hosts.contains(where: { $0.hasPrefix("*.") }) {
             for host in site.hosts {
-                // The plain request comes from the address the model gives it (outside
-                // every range the source names), sent in a PROXY header.
-                let plain = site.behaviour.variants.first?.request ?? .baseline
-                let from = ", clientIP: \"\(plain.clientIP)\"" + (plain.method != "GET" ? ", method: \(plain.method)" : "")
-                for path in paths + RuleSimplifier.probes(for: site).filter({ $0 == $0.lowercased() && !$0.hasPrefix("/outpost.goauthentik.io") }).prefix(8) {
-                    let outcome = site.behaviour.outcome(host: host, path: path, request: plain).reachingAuthServerNeedsNoAuth(result.plan.authProviders, path: path)
-                    switch outcome.terminal {
-                    case .proxy(let upstreams):
-                        guard let upstream = upstreams.first, let ref = result.emission.ref(for: upstream, path: path) else { continue }
-                        checks.append("  - {host: \(host), path: \"\(path)\"\(from), backend: \(ref.namespace ?? site.namespace ?? "apps")/\(ref.name):\(ref.port), protected: \(!outcome.auth.isEmpty)}")
-                    case .answeredByProxy, .unhandled:
-                        checks.append("  - {host: \(host), path: \"\(path)\"\(from), backend: null, status: 403}")
-                    case .redirect:
-                        continue
+                // The plain request (from the address the model gives it, outside every
+                // range the source names, sent in a PROXY header) on every path; each
+                // variant the source's matchers test (a header, a method, a query, a
+                // client address) on a few.
+                let probes = RuleSimplifier.probes(for: site).filter { $0 == $0.lowercased() && !$0.hasPrefix("/outpost.goauthentik.io") }.prefix(8)
+                let variants = site.behaviour.variants.map(\.request)
+                for (index, request) in variants.enumerated() {
+                    var extra = ", clientIP: \"\(request.clientIP)\""
+                    if request.method != "GET" { extra += ", method: \(request.method)" }
+                    if !request.headers.isEmpty {
+                        extra += ", headers: {" + request.headers.map { "\($0.name): \"\($0.value.replacingOccurrences(of: "\"", with: "\\\""))\"" }.joined(separator: ", ") + "}"
                     }
-                }
-                // The same for each request variant the source's matchers test (a header,
-                // a method, a query, a client address), on a few paths.
-                for variant in site.behaviour.variants.dropFirst().map(\.request) {
-                    for path in paths.prefix(3) + ["/"] {
-                        let query = variant.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+                    let query = request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+                    let chosen: [String] = index == 0 ? paths + Array(probes) : Array(paths.prefix(3)) + ["/"]
+                    for path in chosen {
                         let sent = query.isEmpty ? path : path + "?" + query
-                        var extra = ""
-                        if variant.method != "GET" { extra += ", method: \(variant.method)" }
-                        if !variant.headers.isEmpty {
-                            extra += ", headers: {" + variant.headers.map { "\($0.name): \"\($0.value.replacingOccurrences(of: "\"", with: "\\\""))\"" }.joined(separator: ", ") + "}"
-                        }
-                        if variant.clientIP != RequestVariant.outsideAddress { extra += ", clientIP: \"\(variant.clientIP)\"" }
-                        let outcome = site.behaviour.outcome(host: host, path: path, request: variant).reachingAuthServerNeedsNoAuth(result.plan.authProviders, path: path)
+                        let outcome = site.behaviour.outcome(host: host, path: path, request: request).reachingAuthServerNeedsNoAuth(result.plan.authProviders, path: path)
                         switch outcome.terminal {
                         case .proxy(let upstreams):
                             guard let upstream = upstreams.first, let ref = result.emission.ref(for: upstream, path: path) else { continue }

@@ -1,37 +1,34 @@
 /// One string a regular expression matches, for probing: literals kept, `.` and
 /// classes as their first character, groups as their first alternative, `*` and `?`
-/// as nothing, `+` and `{n}` as the minimum. Nil when the result does not match (the
-/// expression uses something this does not follow), so callers never probe a path
-/// that misses.
+/// as one repetition (else nothing), `+` and `{n}` as the minimum. Nil when the result
+/// does not match (the expression uses something this does not follow), so callers
+/// never probe a path that misses.
 enum RegexSample {
+    /// A request path the expression matches: clean, as both proxies see paths.
     static func generate(_ pattern: String) -> String? {
-        // Gateway API values are at most 1024 characters; longer ones are not sampled.
-        guard pattern.utf8.count <= 1024, pattern.filter({ $0 == "(" }).count <= 64 else { return nil }
-        var body = Substring(pattern)
-        if body.hasPrefix("(?i)") { body = body.dropFirst(4) }
-        while body.hasPrefix("^") { body = body.dropFirst() }
-        if body.hasSuffix("$") && !body.hasSuffix("\\$") { body = body.dropLast() }
-        // `x*` and `x?` as one `x` first: as nothing, `^/api/.*/admin` would give
-        // `/api//admin`, which no request path is (both proxies merge the slashes).
-        for once in [true, false] {
-            guard let text = sample(Array(body), once: once), text.hasPrefix("/") || pattern.hasPrefix("^") == false else { continue }
+        candidates(pattern).lazy.compactMap { text -> String? in
+            guard text.hasPrefix("/") || !pattern.hasPrefix("^") else { return nil }
             let candidate = text.hasPrefix("/") ? text : "/" + text
-            if CaddyPath.clean(candidate) == candidate && PathPattern.regex(pattern).matches(candidate) { return candidate }
-        }
-        return nil
+            return CaddyPath.clean(candidate) == candidate && PathPattern.regex(pattern).matches(candidate) ? candidate : nil
+        }.first
     }
 
     /// A value (not a path) the expression matches, for header probes.
     static func value(_ pattern: String) -> String? {
-        guard pattern.utf8.count <= 1024, pattern.filter({ $0 == "(" }).count <= 64 else { return nil }
+        candidates(pattern).first { RegexCache([pattern]).firstMatch(pattern, in: $0) }
+    }
+
+    /// Samples of the expression without its outer anchors and flag: `x*` and `x?` as
+    /// one `x` first (as nothing, `^/api/.*/admin` would give `/api//admin`, which no
+    /// request path is: both proxies merge the slashes), then as nothing.
+    private static func candidates(_ pattern: String) -> [String] {
+        // Gateway API values are at most 1024 characters; longer ones are not sampled.
+        guard pattern.utf8.count <= 1024, pattern.filter({ $0 == "(" }).count <= 64 else { return [] }
         var body = Substring(pattern)
         if body.hasPrefix("(?i)") { body = body.dropFirst(4) }
         while body.hasPrefix("^") { body = body.dropFirst() }
         if body.hasSuffix("$") && !body.hasSuffix("\\$") { body = body.dropLast() }
-        for once in [true, false] {
-            if let text = sample(Array(body), once: once), RegexCache([pattern]).firstMatch(pattern, in: text) { return text }
-        }
-        return nil
+        return [true, false].compactMap { sample(Array(body), once: $0) }
     }
 
     /// The first alternative of `characters`, sampled atom by atom.
