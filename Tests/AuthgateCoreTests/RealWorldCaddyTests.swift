@@ -391,3 +391,13 @@ struct CorpusDifferentialFindingsTests {
         #expect(result?.failures.contains { $0.kind == .unknown } == true)
     }
 }
+
+/// `report` labels each row with the rule that serves the row's own paths.
+struct ReportRowTests {
+    @Test func theCatchAllAfterAnExactRootIsItsOwnPathPrefixRow() throws {
+        let (result, diagnostics) = run("a.example.com {\n\theader / X-Root yes\n\treverse_proxy app:80\n}\n")
+        let converted = try #require(result)
+        let report = MigrationReport(result: converted, diagnostics: diagnostics)
+        #expect(report.hosts[0].rules.map(\.match.description) == ["Exact /", "PathPrefix /"])
+    }
+}

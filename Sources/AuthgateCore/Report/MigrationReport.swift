@@ -51,8 +51,13 @@ public struct MigrationReport: Sendable {
                 let probeHost = host == "*" ? "authgate-probe.invalid" : host.hasPrefix("*.") ? "authgate-probe" + host.dropFirst() : host
                 var rules: [Rule] = []
                 var routeName = routeIndices.first.map { "\(emission.routes[$0].namespace)/\(emission.routes[$0].name)" } ?? ""
-                for decision in site.decisions {
-                    guard let sample = decision.match.samplePaths.first(where: { decision.match.matches($0) }) else { continue }
+                for (decisionIndex, decision) in site.decisions.enumerated() {
+                    // A path this decision decides: its own pattern's, and no more
+                    // specific earlier one's (the catch-all after `Exact /` is shown by
+                    // `/authgate-probe`, so its row is `PathPrefix /`, not `Exact /`).
+                    let earlier = site.decisions[..<decisionIndex].map(\.match).filter { $0 != decision.match }
+                    let own = decision.match.samplePaths.filter { decision.match.matches($0) }
+                    guard let sample = own.first(where: { path in !earlier.contains { $0.matches(path) } }) ?? own.first else { continue }
                     let request = site.behaviour.variants.first { $0.conditions == decision.conditions }?.request ?? site.behaviour.variants.first?.request ?? .baseline
                     var before = decision.outcome.auth.map { plan.authProviders[$0].kind.rawValue }
                     if !decision.outcome.allowedSources.isEmpty { before.append("ip allow list") }
