@@ -3,11 +3,20 @@ import Foundation
 import Testing
 
 /// Converts Caddyfile text in memory.
-func convert(_ caddyfile: String, options: TraefikOptions = TraefikOptions()) throws -> (Conversion.Result?, Diagnostics) {
+func convert(
+    _ caddyfile: String, options: TraefikOptions = TraefikOptions(), environment: [String: String] = [:], importer: CaddyImporter = CaddyImporter()
+) throws -> (Conversion.Result?, Diagnostics) {
     var diagnostics = Diagnostics()
-    let conversion = Conversion(fileSystem: InMemoryFileSystem([:]), environment: [:], forcedKind: .caddyfile, options: options)
+    var conversion = Conversion(fileSystem: InMemoryFileSystem([:]), environment: environment, forcedKind: .caddyfile, options: options)
+    conversion.caddyImporter = importer
     let result = conversion.run([.init(path: "Caddyfile", bytes: Array(caddyfile.utf8))], diagnostics: &diagnostics)
     return (result, diagnostics)
+}
+
+/// What Traefik does with one request to the converted objects.
+func outputOutcome(_ result: Conversion.Result, host: String, path: String, request: RequestVariant = .baseline) -> OutputOutcome {
+    let routing = TraefikRouting(routes: result.emission.routes) { namespace, name in result.emission.middlewareEffects[namespace + "/" + name] != nil }
+    return OutputOutcome(routing: routing, emission: result.emission, host: host, path: path, request: request)
 }
 
 /// Caddy path patterns, as Caddy's path matcher reads them (after lower-casing).

@@ -1,18 +1,12 @@
 @testable import AuthgateCore
 import Testing
 
-/// Converts Caddyfile text with importer settings and an environment.
 private func run(_ caddyfile: String, environment: [String: String] = [:], importer: CaddyImporter = CaddyImporter()) -> (Conversion.Result?, Diagnostics) {
-    var diagnostics = Diagnostics()
-    var conversion = Conversion(fileSystem: InMemoryFileSystem([:]), environment: environment, forcedKind: .caddyfile, options: TraefikOptions())
-    conversion.caddyImporter = importer
-    let result = conversion.run([.init(path: "Caddyfile", bytes: Array(caddyfile.utf8))], diagnostics: &diagnostics)
-    return (result, diagnostics)
+    (try? convert(caddyfile, environment: environment, importer: importer)) ?? (nil, Diagnostics())
 }
 
 private func backends(_ result: Conversion.Result, host: String, path: String, request: RequestVariant = .baseline) -> [String] {
-    let routing = TraefikRouting(routes: result.emission.routes) { namespace, name in result.emission.middlewareEffects[namespace + "/" + name] != nil }
-    return OutputOutcome(routing: routing, emission: result.emission, host: host, path: path, request: request).backends.map(\.description)
+    outputOutcome(result, host: host, path: path, request: request).backends.map(\.description)
 }
 
 /// Forward auth as people write it besides `forward_auth`.
@@ -234,11 +228,9 @@ struct LeftOutSiteTests {
 /// `--case-sensitive-paths`: plain rules, never at the cost of auth.
 struct CaseSensitivePathsTests {
     private func convertCaseSensitive(_ caddyfile: String) throws -> Conversion.Result {
-        var diagnostics = Diagnostics()
         var options = TraefikOptions()
         options.caseSensitivePaths = true
-        let conversion = Conversion(fileSystem: InMemoryFileSystem([:]), environment: [:], forcedKind: .caddyfile, options: options)
-        return try #require(conversion.run([.init(path: "Caddyfile", bytes: Array(caddyfile.utf8))], diagnostics: &diagnostics))
+        return try #require(try convert(caddyfile, options: options).0)
     }
 
     @Test func anUpperCaseSpellingThatStaysBehindAuthIsAWarningAndNeedsNoCaseRule() throws {
@@ -399,5 +391,47 @@ struct ReportRowTests {
         let converted = try #require(result)
         let report = MigrationReport(result: converted, diagnostics: diagnostics)
         #expect(report.hosts[0].rules.map(\.match.description) == ["Exact /", "PathPrefix /"])
+    }
+}
+
+/// Where an auth server lives, and what the output writes for it.
+struct AuthServerPlacementTests {
+    static let outsideAuthentik = "a.example.com {\n\tforward_auth 192.168.1.5:9000 {\n\t\turi /outpost.goauthentik.io/auth/caddy\n\t}\n\treverse_proxy app:80\n}\n"
+
+    @Test func anOutpostThatRunsOutsideTheClusterIsUsedNotDeployed() throws {
+        var options = TraefikOptions()
+        options.authentikOutpostURL = Upstream.url("http://192.168.1.5:9000")
+        let converted = try #require(try convert(Self.outsideAuthentik, options: options).0)
+        #expect(converted.failures.isEmpty)
+        #expect(!converted.emission.objects.contains { $0.kind == "Deployment" })
+        #expect(converted.yaml.contains("address: http://192.168.1.5:9000/outpost.goauthentik.io/auth/traefik"))
+        #expect(outputOutcome(converted, host: "a.example.com", path: "/outpost.goauthentik.io/start").backends.map(\.name) == ["ip-192-168-1-5"])
+    }
+
+    @Test func anAuthServerOnlyTheMiddlewareCallsGetsNoService() throws {
+        let converted = try #require(try convert("a.example.com {\n\tforward_auth auth.example.net:9091 {\n\t\turi /api/authz/forward-auth\n\t}\n\treverse_proxy app:80\n}\n").0)
+        #expect(converted.failures.isEmpty)
+        #expect(!converted.emission.objects.contains { $0.kind == "Service" || $0.kind == "EndpointSlice" })
+        #expect(converted.yaml.contains("address: http://auth.example.net:9091/api/authz/forward-auth"))
+    }
+
+    @Test(arguments: [("outpost.company", false), ("authentik.auth", true), ("nas.lan", false), ("grafana.monitoring", true), ("app.io", false)])
+    func aTwoLabelNameIsAServiceOnlyWhenItsLastLabelIsNoTopLevelDomain(_ host: String, _ isService: Bool) {
+        #expect(Upstream(scheme: .http, host: host, port: 80).isInClusterService == isService, "\(host)")
+    }
+}
+
+/// Repeats of one warning shape print once, with the count and where the next ones are.
+struct DiagnosticGroupingTests {
+    @Test func repeatedWarningsOfOneShapeAreOneLine() {
+        var diagnostics = Diagnostics()
+        for (line, name) in [(2, "tls"), (5, "log"), (9, "tls"), (12, "encode")] {
+            diagnostics.append(.warning("'\(name)' has no equivalent in Gateway API routing; it is left out", at: SourceLocation(file: "Caddyfile", line: line, column: 2)))
+        }
+        diagnostics.append(.error("first error", at: SourceLocation(file: "Caddyfile", line: 3, column: 1)))
+        diagnostics.append(.error("second error", at: SourceLocation(file: "Caddyfile", line: 4, column: 1)))
+        let grouped = diagnostics.grouped
+        #expect(grouped.count == 3)
+        #expect(grouped.filter { $0.severity == .warning }.map(\.message) == ["'tls' has no equivalent in Gateway API routing; it is left out (4 times; also 'log' at line 5, 'tls' at line 9, 'encode' at line 12)"])
     }
 }

@@ -1,19 +1,14 @@
 @testable import AuthgateCore
 import Testing
 
-/// Converts a Caddyfile that must convert, and returns what the check and the output say.
+/// Converts a Caddyfile that must convert.
 private func converted(_ caddyfile: String, ignoring: Set<String> = []) throws -> Conversion.Result {
-    var diagnostics = Diagnostics()
-    var conversion = Conversion(fileSystem: InMemoryFileSystem([:]), environment: [:], forcedKind: .caddyfile, options: TraefikOptions())
-    conversion.caddyImporter = CaddyImporter(ignoredDirectives: ignoring)
-    let result = conversion.run([.init(path: "Caddyfile", bytes: Array(caddyfile.utf8))], diagnostics: &diagnostics)
+    let (result, diagnostics) = try convert(caddyfile, importer: CaddyImporter(ignoredDirectives: ignoring))
     return try #require(result, "conversion failed: \(diagnostics.all.map(\.description))")
 }
 
-/// What real Traefik does with one request to the converted objects.
 private func output(_ result: Conversion.Result, host: String, path: String, request: RequestVariant = .baseline) -> OutputOutcome {
-    let routing = TraefikRouting(routes: result.emission.routes) { namespace, name in result.emission.middlewareEffects[namespace + "/" + name] != nil }
-    return OutputOutcome(routing: routing, emission: result.emission, host: host, path: path, request: request)
+    outputOutcome(result, host: host, path: path, request: request)
 }
 
 /// Header, method and query matchers become HTTPRoute match conditions, and the coverage

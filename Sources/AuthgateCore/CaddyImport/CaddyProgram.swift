@@ -282,14 +282,15 @@ struct CaddyProgram: SourceBehaviour {
         var finishedGroups = Set<Int>()
         for route in routes {
             if let group = route.group, finishedGroups.contains(group) { continue }
-            if !state.outcome.auth.isEmpty || !state.outcome.requestHeaders.isEmpty {
+            let headerFields = route.matcher.headerFields
+            if !headerFields.isEmpty && (!state.outcome.auth.isEmpty || !state.outcome.requestHeaders.isEmpty) {
                 // A header the auth server or a request_header set before this matcher:
                 // Caddy tests that value; Traefik matches routes on what the client sent,
                 // before any filter runs.
                 var set = Set(state.outcome.auth.flatMap { state.headersSetByAuth[$0] ?? [] })
                 let changes = state.outcome.requestHeaders
                 set.formUnion((changes.set + changes.add).map { $0.name.lowercased() } + changes.remove.map { $0.lowercased() })
-                for (field, location) in route.matcher.headerFields where set.contains(field.lowercased()) {
+                for (field, location) in headerFields where set.contains(field.lowercased()) {
                     let construct = UnknownConstruct(
                         construct: "matcher on header '\(field)'", location: location,
                         resolution: "it tests the value forward auth (copy_headers) or request_header set, but Traefik matches a route on the header the client sent, before its forwardAuth runs, so Gateway API cannot express this check (a client could send the header itself); enforce it in the auth server's policy instead", decidesOutcome: true)

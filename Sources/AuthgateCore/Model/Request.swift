@@ -44,8 +44,6 @@ public struct RequestVariant: Sendable, Hashable, CustomStringConvertible {
         self.holding = holding
     }
 
-    public var isBaseline: Bool { self == .baseline }
-
     /// The values sent for a header (names compare case-insensitively).
     public func values(ofHeader name: String) -> [String] {
         let lower = name.lowercased()
@@ -65,27 +63,13 @@ public struct RequestVariant: Sendable, Hashable, CustomStringConvertible {
         if clientIP != Self.outsideAddress { parts.append("client address \(clientIP)") }
         return parts.joined(separator: ", ")
     }
-
-    /// This variant with the other's method, headers, query and address added.
-    func combined(with other: RequestVariant) -> RequestVariant {
-        var result = self
-        if other.method != "GET" { result.method = other.method }
-        for field in other.headers where !result.headers.contains(field) { result.headers.append(field) }
-        for field in other.query where !result.query.contains(field) { result.query.append(field) }
-        if other.clientIP != Self.outsideAddress {
-            result.clientIP = other.clientIP
-            result.clientRange = other.clientRange
-        }
-        result.holding.formUnion(other.holding)
-        return result
-    }
 }
 
 /// A construct whose effect on access authgate cannot tell: a plugin directive before
 /// the handler (`authorize`, `tailscale_auth`…), or a matcher Gateway API cannot
 /// express deciding between outcomes. The coverage check counts a request it touches
 /// as protected by something the output does not reproduce.
-public struct UnknownConstruct: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct UnknownConstruct: Sendable, Hashable, CustomStringConvertible {
     /// How a message names it: `directive 'authorize'`, `matcher 'expression' (@api)`.
     public var construct: String
     public var location: SourceLocation?
@@ -104,11 +88,6 @@ public struct UnknownConstruct: Sendable, Hashable, Comparable, CustomStringConv
 
     public var description: String {
         construct + (location.map { " at \($0.file):\($0.line):\($0.column)" } ?? "")
-    }
-
-    public static func < (lhs: UnknownConstruct, rhs: UnknownConstruct) -> Bool {
-        (lhs.location?.file ?? "", lhs.location?.line ?? 0, lhs.location?.column ?? 0, lhs.construct)
-            < (rhs.location?.file ?? "", rhs.location?.line ?? 0, rhs.location?.column ?? 0, rhs.construct)
     }
 }
 

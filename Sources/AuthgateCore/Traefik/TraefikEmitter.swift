@@ -225,13 +225,12 @@ public struct TraefikEmitter: Sendable {
         let broadSet = Set(broad)
         func simplified(_ index: Int, _ siteRules: [[HTTPRouteRule]]) -> [HTTPRouteRule] {
             let site = plan.sites[index]
-            let competing = broad.filter { $0 != index && Self.competes(plan.sites[$0].hosts, with: site.hosts) }
-            let competitors = competing.map { other in
+            let competitors = broad.filter { $0 != index && Self.competes(plan.sites[$0].hosts, with: site.hosts) }.map { other in
                 HTTPRoute(name: "", namespace: options.namespace, parentRefs: [], hostnames: plan.sites[other].hosts, rules: siteRules[other])
             }
             return RuleSimplifier.simplify(
                 siteRules[index], hosts: site.hosts, competitors: competitors, probes: RuleSimplifier.probes(for: site),
-                variants: Self.probeVariants(of: plan, sites: [index] + competing))
+                variants: site.behaviour.variants.map(\.request))
         }
         // Broad sites compete with each other: one after another. The others compete
         // only with the broad ones, so they are simplified side by side.
@@ -243,17 +242,6 @@ public struct TraefikEmitter: Sendable {
         for (index, rules) in zip(rest, rest.concurrentMap { simplified($0, before) }) {
             siteRules[index] = rules
         }
-    }
-
-    /// The requests a site is probed with: its own variants and those of the broader
-    /// sites that compete for its requests (their header rules can take its paths).
-    static func probeVariants(of plan: MigrationPlan, sites: [Int]) -> [RequestVariant] {
-        var seen = Set<RequestVariant>()
-        var result: [RequestVariant] = []
-        for index in sites {
-            for variant in plan.sites[index].behaviour.variants where seen.insert(variant.request).inserted { result.append(variant.request) }
-        }
-        return result
     }
 
     /// A Middleware from the input, in the namespace of the routes that refer to it
