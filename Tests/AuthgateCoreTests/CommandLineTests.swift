@@ -63,6 +63,39 @@ struct CommandLineTests {
         #expect(run.stdout.isEmpty)
     }
 
+    @Test func anEnvironmentFileFillsTheSiteAddressAndAMissingOneIsBadInput() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("authgate-env-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "app.{$AUTHGATE_TEST_DOMAIN} {\n\treverse_proxy app:80\n}\n".write(to: folder.appendingPathComponent("Caddyfile"), atomically: true, encoding: .utf8)
+        try "# written by compose\nAUTHGATE_TEST_DOMAIN=example.org\n".write(to: folder.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        let run = try runAuthgate(["convert", "--env-file", ".env", "Caddyfile"], directory: folder)
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("- app.example.org\n"))
+        let unset = try runAuthgate(["convert", "Caddyfile"], directory: folder)
+        #expect(unset.status == 2)
+        #expect(unset.stdout.isEmpty)
+        #expect(unset.stderr.contains("Caddyfile:1:1: error: site address 'app.' is not a host name: {$AUTHGATE_TEST_DOMAIN} stood in it"))
+        let missing = try runAuthgate(["convert", "--env-file", "absent.env", "Caddyfile"], directory: folder)
+        #expect(missing.status == 2)
+        #expect(missing.stdout.isEmpty)
+        #expect(missing.stderr.contains("cannot read --env-file absent.env"))
+    }
+
+    @Test func aPortOnlySiteConvertsOnlyWithAListenerForItsPort() throws {
+        let caddyfile = ":8085 {\n\tforward_auth authelia:9091 {\n\t\turi /api/authz/forward-auth\n\t}\n\treverse_proxy admin:80\n}\n"
+        let without = try runAuthgate(["convert", "-"], stdin: caddyfile)
+        #expect(without.status == 1)
+        #expect(without.stdout.isEmpty)
+        #expect(without.stderr.contains("--listener 8085=LISTENER"))
+        let with = try runAuthgate(["convert", "--listener", "8085=admin", "-"], stdin: caddyfile)
+        #expect(with.status == 0)
+        #expect(with.stdout.contains("sectionName: admin"))
+        #expect(with.stderr.contains("<stdin>:1:1: warning: site address :8085 answers every host on port 8085"))
+        let bad = try runAuthgate(["convert", "--listener", "8085", "-"], stdin: caddyfile)
+        #expect(bad.status == 64)
+    }
+
     @Test func anErrorInAnImportedFileNamesItsLineAndTheImport() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("authgate-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("sites"), withIntermediateDirectories: true)

@@ -575,6 +575,24 @@ struct RegexCacheTests {
     }
 }
 
+/// A compensating rule is lengthened the readable way: `.*` after an expression open
+/// at its end (the same paths), leading `^` only where the end is anchored.
+struct CompensationLengthTests {
+    @Test(arguments: [
+        (PathPattern.prefix("/reports/"), true, 10_000 + 100 * 14, "(?i)^/reports/.*"),
+        (.prefix("/reports/"), false, 10_000 + 100 * 9, "^/reports/"),
+        (.prefix("/reports/"), false, 10_000 + 100 * 11, "^/reports/.*"),
+        (.prefix("/reports/"), false, 10_000 + 100 * 12, "^^^^/reports/"),
+        (.exact("/a"), false, 10_000 + 100 * 4, "^^/a$"),
+        (.regex("^/api/v[0-9]+/"), false, 10_000 + 100 * 15, "^/api/v[0-9]+/.*"),
+    ])
+    func theRuleIsLengthenedOnlyAsFarAsNeeded(_ pattern: PathPattern, _ caseInsensitive: Bool, _ beaten: Int, _ expected: String) throws {
+        let match = try #require(CoverageRepair.forcedMatch(for: pattern, caseInsensitive: caseInsensitive, beating: beaten))
+        #expect(match.value == expected)
+        #expect(10_000 + match.value.utf8.count * 100 > beaten)
+    }
+}
+
 /// The auth server is asked about the path the source asked it about: Traefik 3.7.15
 /// runs a rule's filters in the order written, so rewrites that ran before the auth in
 /// the source come before it in the rule (an Authelia policy may depend on the path).

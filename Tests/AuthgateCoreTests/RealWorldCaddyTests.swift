@@ -223,6 +223,35 @@ struct LeftOutSiteTests {
         #expect(!converted.yaml.contains("Remote-*"))
         #expect(diagnostics.warnings.contains { $0.message.contains("'-Remote-*'") })
     }
+
+    @Test func aWildcardHeaderDeletionRemovesTheNamesTheFileUsesThatMatchIt() throws {
+        // Authelia's headers come back from the auth server; a client must not be
+        // able to send its own Remote-User. The file names them in copy_headers.
+        let (result, diagnostics) = run("""
+            a.example.com {
+            	request_header -Remote-*
+            	forward_auth authelia:9091 {
+            		uri /api/authz/forward-auth
+            		copy_headers Remote-User Remote-Groups X-Other>Remote-Email
+            	}
+            	reverse_proxy app:80
+            }
+
+            """)
+        let converted = try #require(result)
+        // Remote-Email is removed once (as the renamed copy, and as a match), in a set.
+        #expect(converted.yaml.contains("remove:\n        - Remote-Email\n        - Remote-User\n        - Remote-Groups\n    backendRefs:"))
+        let warning = try #require(diagnostics.warnings.first { $0.message.contains("'-Remote-*'") })
+        #expect(warning.message.contains("3 names this Caddyfile uses that match it (Remote-User, Remote-Groups, Remote-Email)"))
+    }
+
+    @Test func caddyHeaderPatternsMatchPrefixesSuffixesAndInfixesWithoutCase() {
+        #expect(HeaderDirective.wildcard("Remote-*", matches: "remote-user"))
+        #expect(HeaderDirective.wildcard("*-Token", matches: "X-Auth-Token"))
+        #expect(HeaderDirective.wildcard("X-*-Id", matches: "x-request-id"))
+        #expect(!HeaderDirective.wildcard("X-*-Id", matches: "x-id"))
+        #expect(!HeaderDirective.wildcard("Remote-*", matches: "X-Remote-User"))
+    }
 }
 
 /// `--case-sensitive-paths`: plain rules, never at the cost of auth.

@@ -20,6 +20,28 @@ public struct CaddyImporter: Sendable {
         self.upstreamMappings = upstreamMappings
     }
 
+    /// The words of the sites that can be header field names (`Remote-User`, the parts
+    /// of `copy_headers A>B`), in the order written; empty unless some header deletion
+    /// uses a wildcard, the only reader of the list.
+    static func headerNames(_ document: CaddyfileDocument) -> [String] {
+        let tokens = document.sites.lazy.flatMap(\.block.segments).flatMap(\.tokens)
+        guard tokens.contains(where: { $0.text.hasPrefix("-") && $0.text.contains("*") }) else { return [] }
+        var seen = Set<String>()
+        var names: [String] = []
+        for token in tokens where !token.text.contains("*") && !token.text.contains("{") {
+            for part in token.text.split(separator: ">") {
+                let word = part.drop { "+-?".contains($0) }
+                // Any word the pattern matches is a field Caddy would delete, so taking
+                // one that is not a header in this file removes nothing Caddy keeps.
+                guard word.first?.isLetter == true,
+                      word.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }),
+                      seen.insert(word.lowercased()).inserted else { continue }
+                names.append(String(word))
+            }
+        }
+        return names
+    }
+
     public func plan(from document: CaddyfileDocument, diagnostics: inout Diagnostics) throws(DiagnosticError) -> MigrationPlan {
         var order = DirectiveOrder()
         if let global = document.globalOptions {
@@ -39,10 +61,12 @@ public struct CaddyImporter: Sendable {
         var dropped: [DroppedSite] = []
         var httpsUpgrades: [String: Int] = [:]
         var hostOwner: [String: SourceLocation] = [:]
+        let headerNames = Self.headerNames(document)
         for site in orderedSites(document.sites) {
             var reader = CaddySiteReader(providers: providers, order: order, opaqueConditions: opaque, ignoredDirectives: ignoredDirectives)
             reader.upstreamMappings = upstreamMappings
             reader.environment = environment
+            reader.headerNames = headerNames
             let routes = try reader.readBlock(site.block.segments, scope: .init(), sorted: true)
             diagnostics.append(contentsOf: reader.diagnostics)
             providers = reader.providers

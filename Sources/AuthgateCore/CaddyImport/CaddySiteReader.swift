@@ -24,6 +24,9 @@ struct CaddySiteReader {
     var upstreamMappings: [String: String] = [:]
     /// For `{env.VAR}` in upstreams.
     var environment: [String: String] = [:]
+    /// The header field names the Caddyfile writes anywhere, first spelling kept: what
+    /// a wildcard deletion (`request_header -Remote-*`) is expanded to.
+    var headerNames: [String] = []
 
     /// Reads upstream tokens: the upstreams, and the placeholders only Caddy can fill in.
     mutating func upstreams(_ tokens: [Token], transportTLS: Bool = false) throws(DiagnosticError) -> (upstreams: [Upstream], placeholders: [(Token, String)]) {

@@ -288,7 +288,11 @@ public struct HeaderChanges: Sendable, Hashable {
     public mutating func merge(_ other: HeaderChanges) {
         self.set += other.set
         add += other.add
-        remove += other.remove
+        // Gateway API's `remove` is a set: a name removed twice (a rename target the
+        // file also deletes) is written once. Field names compare without case.
+        for name in other.remove where !remove.contains(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) {
+            remove.append(name)
+        }
     }
 }
 

@@ -7,8 +7,9 @@
 ///   `(?i)` RegularExpression rule with the protected rule's effect.
 /// - A broader route (a wildcard or catch-all host) can outrank this host's own rule
 ///   (Traefik adds the longest hostname's length and a rule-index bonus to each
-///   router's priority). The fix is a RegularExpression rule for the same paths, with
-///   leading `^` anchors added until its priority beats the one that won.
+///   router's priority). The fix is a RegularExpression rule for the same paths,
+///   lengthened until its priority beats the one that won: by a trailing `.*` where
+///   the expression is open at its end, else by leading `^` anchors.
 ///
 /// Each round adds the compensations for all failing paths and is kept only if fewer
 /// paths fail afterwards; whatever still fails is reported by the check.
@@ -121,8 +122,15 @@ enum CoverageRepair {
             body = value.hasPrefix("^") ? String(value.dropFirst()) : "(?s:.*)(?:" + value + ")"
         }
         let flag = caseInsensitive ? "(?i)" : ""
+        func outranks(_ value: String) -> Bool { 10_000 + value.utf8.count * 100 > beaten }
+        if outranks(flag + "^" + body) { return PathMatch(.regularExpression, flag + "^" + body) }
+        // An expression not anchored at its end matches the same paths with `.*`
+        // after it (which may match nothing): the readable way to gain two characters.
+        if !body.hasSuffix("$") && !body.hasSuffix(".*") && outranks(flag + "^" + body + ".*") {
+            return PathMatch(.regularExpression, flag + "^" + body + ".*")
+        }
         var anchors = "^"
-        while 10_000 + (flag + anchors + body).utf8.count * 100 <= beaten {
+        while !outranks(flag + anchors + body) {
             guard anchors.count < 32 else { return nil }
             anchors += "^"
         }

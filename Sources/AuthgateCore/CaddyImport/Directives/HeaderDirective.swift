@@ -57,8 +57,17 @@ enum HeaderDirective {
             name.removeFirst()
             if name.contains("*") {
                 // Caddy deletes every field the pattern matches; Gateway API's header
-                // modifiers remove exact names only (and refuse `*` in a name).
-                reader.warn("header deletion '-\(name)' uses a wildcard; Gateway API removes exact header names only, so it is left out (Traefik's forwardAuth replaces the headers it copies from the auth server, so client-sent copies of those never reach the backend)", at: field)
+                // modifiers remove exact names only (and refuse `*` in a name). The
+                // names this Caddyfile itself uses (the auth server's `copy_headers`,
+                // `header_up` lines) are the ones a client would spoof: those are
+                // removed by name.
+                let named = name.contains { $0 != "*" } ? reader.headerNames.filter { Self.wildcard(name, matches: $0) } : []
+                guard !named.isEmpty else {
+                    reader.warn("header deletion '-\(name)' uses a wildcard; Gateway API removes exact header names only, so it is left out (Traefik's forwardAuth replaces the headers it copies from the auth server, so client-sent copies of those never reach the backend)", at: field)
+                    return changes
+                }
+                reader.warn("header deletion '-\(name)' uses a wildcard; Gateway API removes exact header names only, so it removes the \(named.count == 1 ? "name" : "\(named.count) names") this Caddyfile uses that match it (\(named.joined(separator: ", "))); other names that match are not removed", at: field)
+                changes.remove.append(contentsOf: named)
                 return changes
             }
             changes.remove.append(name)
@@ -85,5 +94,20 @@ enum HeaderDirective {
             changes.set.append(HeaderValue(name: name, value: value))
         }
         return changes
+    }
+
+    /// Whether `name` matches Caddy's header pattern, where `*` stands for any run of
+    /// characters; field names compare without regard to case.
+    static func wildcard(_ pattern: String, matches name: String) -> Bool {
+        let parts = pattern.lowercased().split(separator: "*", omittingEmptySubsequences: false).map(String.init)
+        var rest = Substring(name.lowercased())
+        guard rest.hasPrefix(parts[0]) else { return false }
+        rest = rest.dropFirst(parts[0].count)
+        for (index, part) in parts.enumerated().dropFirst() {
+            if index == parts.count - 1 { return rest.hasSuffix(part) }
+            guard let found = rest.range(of: part) else { return false }
+            rest = rest[found.upperBound...]
+        }
+        return rest.isEmpty
     }
 }
