@@ -40,8 +40,14 @@ struct ConversionArguments: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Authentik version of the outpost image ghcr.io/goauthentik/proxy:V; it must match your Authentik server.", valueName: "V"))
     var authentikVersion: String?
 
-    @Option(name: .long, help: ArgumentHelp("Convert only Ingresses of this class (default: Traefik, nginx and class-less ones).", valueName: "CLASS"))
+    @Option(name: .long, help: ArgumentHelp("Convert only Ingresses of this class (default: Traefik, nginx and class-less ones); class-less Ingresses count as the default class.", valueName: "CLASS"))
     var ingressClass: String?
+
+    @Option(name: .long, help: ArgumentHelp("The controller that served Ingresses of CLASS, traefik or nginx, where the input has no IngressClass for it (or says otherwise); repeatable.", valueName: "CLASS=traefik|nginx"))
+    var ingressController: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("The class of Ingresses that name none (what ingressclass.kubernetes.io/is-default-class said in the cluster). Without it or a default IngressClass in the input, a class-less Ingress is read as the controller whose annotations it carries, and its paths are unknown where Traefik and ingress-nginx would differ.", valueName: "CLASS"))
+    var defaultIngressClass: String?
 
     @Flag(name: .long, help: "Write plain, case-sensitive PathPrefix and Exact rules instead of (?i) expressions for Caddy's case-insensitive paths; upper-case spellings that then reach a route at least as protected are warnings, never one that loses auth.")
     var caseSensitivePaths = false
@@ -101,6 +107,15 @@ struct ConversionArguments: ParsableArguments {
         }
         if let authentikOutpostURL, Self.outpostUpstream(authentikOutpostURL) == nil {
             throw ValidationError("--authentik-outpost-url must be an http:// or https:// URL with a host (and port), got '\(authentikOutpostURL)'")
+        }
+        for mapping in ingressController {
+            let parts = mapping.split(separator: "=", omittingEmptySubsequences: false)
+            if parts.count != 2 || parts[0].isEmpty || IngressController(rawValue: String(parts[1])) == nil {
+                throw ValidationError("--ingress-controller must be CLASS=traefik or CLASS=nginx, got '\(mapping)'")
+            }
+        }
+        if let defaultIngressClass, defaultIngressClass.isEmpty {
+            throw ValidationError("--default-ingress-class needs a class name")
         }
         for mapping in listener {
             let parts = mapping.split(separator: "=", omittingEmptySubsequences: false)
@@ -190,6 +205,11 @@ struct ConversionArguments: ParsableArguments {
         }
         var conversion = Conversion(fileSystem: fileSystem, environment: environment, forcedKind: from, options: options)
         conversion.ingressImporter = IngressImporter(ingressClass: ingressClass, strictPrefix: traefikStrictPrefix)
+        conversion.ingressImporter.defaultClass = defaultIngressClass
+        for mapping in ingressController {
+            let parts = mapping.split(separator: "=").map(String.init)
+            conversion.ingressImporter.controllers[parts[0]] = IngressController(rawValue: parts[1])
+        }
         var mappings: [String: String] = [:]
         for mapping in upstream {
             let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)

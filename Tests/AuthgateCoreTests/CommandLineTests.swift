@@ -56,6 +56,8 @@ struct CommandLineTests {
         ["convert", "--gateway", "just-a-name", "Samples/basic/Caddyfile"],
         ["convert", "--outpost-port", "0", "Samples/basic/Caddyfile"],
         ["convert", "--authentik-host", "auth.example.com", "Samples/basic/Caddyfile"],
+        ["convert", "--ingress-controller", "internal=haproxy", "Samples/ingress-traefik/manifests.yaml"],
+        ["convert", "--ingress-controller", "internal", "Samples/ingress-traefik/manifests.yaml"],
     ])
     func badFlagsAreUsageErrors(_ arguments: [String]) throws {
         let run = try runAuthgate(arguments, directory: packageRoot)

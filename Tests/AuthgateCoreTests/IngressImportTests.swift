@@ -242,7 +242,7 @@ struct IngressImportTests {
         let yaml = ingress("t", host: "t.example.com") + ingress("n", host: "n.example.com", className: "nginx") + ingress("h", host: "h.example.com", className: "haproxy")
         let (all, diagnostics) = convertManifests(yaml)
         #expect(all?.plan.sites.flatMap(\.hosts) == ["n.example.com", "t.example.com"])
-        #expect(diagnostics.all.contains { $0.message.contains("class 'haproxy', which is neither Traefik nor ingress-nginx; skipped") })
+        #expect(diagnostics.warnings.contains { $0.message.contains("class 'haproxy', and the input has no IngressClass saying which controller serves it; skipped (--ingress-controller haproxy=traefik|nginx says it)") })
         let (narrow, _) = convertManifests(yaml, importer: IngressImporter(ingressClass: "nginx"))
         #expect(narrow?.plan.sites.flatMap(\.hosts) == ["n.example.com"])
     }

@@ -10,6 +10,15 @@ struct IngressRouter: Sendable {
     /// The controller's entry points (Traefik `router.entrypoints`), empty for all.
     var entryPoints: [String]
     var location: SourceLocation
+    /// The controller that built it (for an Ingress authgate cannot place, the one
+    /// whose reading this router is).
+    var controller: IngressController
+    /// For an Ingress authgate cannot place with one controller: the unknown that the
+    /// difference between the two readings makes.
+    var ambiguity: UnknownConstruct? = nil
+    /// An ingress-nginx `auth-url` on the request's own host (`https://$host/oauth2/auth`),
+    /// until the importer has found the Service that host routes the path to.
+    var pendingAuth: (template: AuthProvider, path: String, location: SourceLocation)? = nil
 }
 
 /// What the controller did with a request: the routers whose host and path match, the
@@ -20,11 +29,28 @@ struct IngressBehaviour: SourceBehaviour {
     var boundaryPatterns: [PathPattern]
 
     func outcome(host: String, path: String) -> RequestOutcome {
+        guard routers.contains(where: { $0.ambiguity != nil }) else { return outcome(host: host, path: path, controller: nil).outcome }
+        // Read both ways, each controller with the Ingresses it served: where the
+        // readings part, which controller served the Ingress decides, and authgate
+        // cannot tell.
+        let traefik = outcome(host: host, path: path, controller: .traefik)
+        let nginx = outcome(host: host, path: path, controller: .nginx)
+        guard nginx.outcome != traefik.outcome, var unknown = traefik.unknown ?? nginx.unknown else { return traefik.outcome }
+        var result = DecisionBuilder.mostProtected([traefik.outcome, nginx.outcome])
+        // Where the request ends differs too: no output can be right for both.
+        unknown.decidesOutcome = nginx.outcome.terminal != traefik.outcome.terminal
+        if !result.unknown.contains(unknown) { result.unknown.append(unknown) }
+        return result
+    }
+
+    /// The winning router's outcome among those one controller built (all when nil);
+    /// with the unknown of the router that won, when it is one reading of two.
+    private func outcome(host: String, path: String, controller: IngressController?) -> (outcome: RequestOutcome, unknown: UnknownConstruct?) {
         var best: IngressRouter?
-        for router in routers where Self.hostMatches(router.host, host) && router.match.matches(path) {
+        for router in routers where (controller == nil || router.controller == controller) && Self.hostMatches(router.host, host) && router.match.matches(path) {
             if best == nil || router.priority > best!.priority { best = router }
         }
-        return best?.outcome ?? RequestOutcome(terminal: .unhandled)
+        return (best?.outcome ?? RequestOutcome(terminal: .unhandled), best?.ambiguity ?? routers.first { $0.ambiguity != nil && (controller == nil || $0.controller == controller) }?.ambiguity)
     }
 
     /// Traefik's `Host` is exact (case-insensitive); `*.example.com` becomes

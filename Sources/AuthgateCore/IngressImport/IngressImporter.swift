@@ -8,13 +8,18 @@ public struct IngressImporter: Sendable {
     /// Traefik's Ingress provider ran with `strictPrefixMatching` (`Prefix` paths match
     /// segment-wise instead of character-wise).
     public var strictPrefix = false
+    /// `--ingress-controller CLASS=traefik|nginx`: the controller of a class the input
+    /// has no IngressClass for (or says otherwise about).
+    public var controllers: [String: IngressController] = [:]
+    /// `--default-ingress-class CLASS`: the class of Ingresses that name none.
+    public var defaultClass: String?
 
     public init(ingressClass: String? = nil, strictPrefix: Bool = false) {
         self.ingressClass = ingressClass
         self.strictPrefix = strictPrefix
     }
 
-    enum Controller { case traefik, nginx }
+    typealias Controller = IngressController
 
     static let traefikPrefix = "traefik.ingress.kubernetes.io/"
 
@@ -23,11 +28,35 @@ public struct IngressImporter: Sendable {
         var middlewares = TraefikMiddlewares(resources: resources, providers: [])
         var routers: [IngressRouter] = []
         var replaced: [ObjectRef] = []
+        let defaults = resources.classes.values.filter(\.isDefault).sorted { $0.name < $1.name }
+        if defaults.count > 1 {
+            diagnostics.append(.warning("IngressClasses \(defaults.map(\.name).joined(separator: ", ")) are all marked is-default-class; Kubernetes then refuses new Ingresses without a class, and authgate takes none of them as the default (say --default-ingress-class CLASS)", at: defaults[1].location))
+        }
+        var guessedClasses = Set<String>()
         for ingress in resources.ingresses {
-            guard let controller = controller(of: ingress, diagnostics: &diagnostics) else { continue }
-            routers += try self.routers(of: ingress, controller: controller, resources: resources, middlewares: &middlewares, diagnostics: &diagnostics)
+            switch reading(of: ingress, resources: resources, defaults: defaults, guessedClasses: &guessedClasses, diagnostics: &diagnostics) {
+            case .skipped:
+                continue
+            case .controller(let controller):
+                routers += try self.routers(of: ingress, controller: controller, resources: resources, middlewares: &middlewares, diagnostics: &diagnostics)
+            case .either(let construct):
+                // Each controller's reading, marked: where they differ, the paths are
+                // unknown (IngressBehaviour).
+                // Each reading warns about its own family's annotations; what both
+                // say (the TLS notes) is said once.
+                var seen = Set<String>()
+                for controller in [Controller.traefik, .nginx] {
+                    var own = Diagnostics()
+                    for var router in try self.routers(of: ingress, controller: controller, resources: resources, middlewares: &middlewares, diagnostics: &own) {
+                        router.ambiguity = construct
+                        routers.append(router)
+                    }
+                    for diagnostic in own.all where seen.insert(diagnostic.description).inserted { diagnostics.append(diagnostic) }
+                }
+            }
             replaced.append(ObjectRef(group: ingress.group, kind: "Ingress", namespace: ingress.namespace, name: ingress.name))
         }
+        resolveHostRelativeAuth(&routers, providers: &middlewares.providers)
         diagnostics.append(contentsOf: middlewares.diagnostics)
         var plan = MigrationPlan(sites: try sites(from: routers, providers: middlewares.providers, diagnostics: &diagnostics), authProviders: middlewares.providers)
         plan.replacedObjects = replaced
@@ -35,18 +64,121 @@ public struct IngressImporter: Sendable {
         return plan
     }
 
-    /// `spec.ingressClassName` or the `kubernetes.io/ingress.class` annotation: Traefik
-    /// and nginx classes (and none, which Traefik serves) are converted, others skipped.
-    private func controller(of ingress: IngressResource, diagnostics: inout Diagnostics) -> Controller? {
-        let name = ingress.className ?? ""
-        if let ingressClass, name != ingressClass {
-            diagnostics.append(.note("Ingress \(ingress.namespace)/\(ingress.name) has class '\(name)', not '\(ingressClass)' (--ingress-class); skipped", at: ingress.location))
-            return nil
+    /// How authgate reads an Ingress: as the controller that served it, as both (when
+    /// it cannot tell, with the unknown that their difference makes), or not at all.
+    enum Reading {
+        case controller(Controller)
+        case either(UnknownConstruct)
+        case skipped
+    }
+
+    /// Which controller served the Ingress. Its class (`spec.ingressClassName`, else the
+    /// `kubernetes.io/ingress.class` annotation) or, without one, the default class
+    /// (`--default-ingress-class`, else the input's IngressClass marked
+    /// is-default-class) names the controller through `--ingress-controller`, the
+    /// input's IngressClass (`spec.controller`), or the class name itself. An Ingress
+    /// no class places is read as the controller whose annotations it carries, and as
+    /// both where it carries both families or none.
+    func reading(of ingress: IngressResource, resources: IngressResources, defaults: [IngressClassResource], guessedClasses: inout Set<String>, diagnostics: inout Diagnostics) -> Reading {
+        let described = "Ingress '\(ingress.namespace)/\(ingress.name)'"
+        let defaultName = defaultClass ?? (defaults.count == 1 ? defaults[0].name : nil)
+        let className = ingress.className ?? defaultName
+        if let ingressClass, className != ingressClass {
+            let why = ingress.className == nil ? (defaultName.map { "has no class, and the default class is '\($0)'" } ?? "has no class, and no default class is known (--default-ingress-class)") : "has class '\(ingress.className!)'"
+            diagnostics.append(.note("\(described) \(why), not '\(ingressClass)' (--ingress-class); skipped", at: ingress.location))
+            return .skipped
         }
-        if name.isEmpty || name.lowercased().contains("traefik") { return .traefik }
-        if name.lowercased().contains("nginx") { return .nginx }
-        diagnostics.append(.note("Ingress \(ingress.namespace)/\(ingress.name) has class '\(name)', which is neither Traefik nor ingress-nginx; skipped", at: ingress.location))
-        return nil
+        let families = Self.annotationFamilies(ingress)
+        let flags = "--ingress-controller \(className ?? "CLASS")=traefik|nginx"
+        if let className {
+            let via = ingress.className == nil ? " (the default class\(defaultClass != nil ? ", --default-ingress-class" : ""))" : ""
+            if let controller = controllers[className] { return .controller(controller) }
+            if let declared = resources.classes[className] {
+                switch declared.controller {
+                case "k8s.io/ingress-nginx": return .controller(.nginx)
+                case "traefik.io/ingress-controller": return .controller(.traefik)
+                default:
+                    diagnostics.append(.warning("\(described) has class '\(className)'\(via), whose IngressClass names controller '\(declared.controller ?? "(none)")', neither Traefik (traefik.io/ingress-controller) nor ingress-nginx (k8s.io/ingress-nginx); skipped (\(flags) reads it as one of them)", at: ingress.location))
+                    return .skipped
+                }
+            }
+            let lower = className.lowercased()
+            let guessed: Controller? = lower.contains("traefik") ? .traefik : lower.contains("nginx") ? .nginx : families.count == 1 ? families.first : nil
+            guard let guessed else {
+                diagnostics.append(.warning("\(described) has class '\(className)'\(via), and the input has no IngressClass saying which controller serves it; skipped (\(flags) says it)", at: ingress.location))
+                return .skipped
+            }
+            let other = guessed == .traefik ? "nginx" : "traefik"
+            if lower.contains("traefik") || lower.contains("nginx") {
+                // Said once per class: most inputs name `traefik` or `nginx` throughout.
+                if guessedClasses.insert(className).inserted {
+                    diagnostics.append(.note("class '\(className)' is read as \(guessed.displayName)'s from its name: the input has no IngressClass '\(className)' (--ingress-controller \(className)=\(other) says otherwise)", at: ingress.location))
+                }
+            } else {
+                diagnostics.append(.warning("\(described) has class '\(className)'\(via), and the input has no IngressClass for it; it is read as \(guessed.displayName)'s, whose annotations it carries (--ingress-controller \(className)=\(other) says otherwise)", at: ingress.location))
+            }
+            return .controller(guessed)
+        }
+        let hint = "give it spec.ingressClassName, or name the class Ingresses without one belong to with --default-ingress-class CLASS (or an IngressClass marked ingressclass.kubernetes.io/is-default-class in the input)"
+        if families.count == 1, let only = families.first {
+            diagnostics.append(.warning("\(described) has no class and no default class is known; it is read as \(only.displayName)'s, whose annotations it carries (\(hint))", at: ingress.location))
+            return .controller(only)
+        }
+        let construct = UnknownConstruct(
+            construct: "\(described) without a class", location: ingress.location,
+            resolution: families.isEmpty
+                ? "Traefik and ingress-nginx read its paths differently and no default class is known; \(hint)"
+                : "it carries both Traefik and ingress-nginx annotations and no default class is known; \(hint)")
+        diagnostics.append(.note("\(described) has no class and no default class is known; where Traefik and ingress-nginx would route its paths differently, they are unknown (\(hint))", at: ingress.location))
+        return .either(construct)
+    }
+
+    /// `auth-url: https://$host/oauth2/auth`: nginx sends the auth subrequest back to
+    /// itself for the request's own host, so the auth server is the Service that host
+    /// routes the path to (oauth2-proxy's Ingress on the same host, in its documented
+    /// setup). Without such a route in the input, the paths are unknown.
+    private func resolveHostRelativeAuth(_ routers: inout [IngressRouter], providers: inout [AuthProvider]) {
+        let served = routers
+        for index in routers.indices {
+            guard let pending = routers[index].pendingAuth else { continue }
+            routers[index].pendingAuth = nil
+            let construct = "auth-url '\(pending.template.endpoint)' on the request's host"
+            guard let host = routers[index].host, !host.hasPrefix("*.") else {
+                routers[index].outcome.unknown.append(UnknownConstruct(
+                    construct: construct, location: pending.location,
+                    resolution: "the Ingress rule has no single host, so which Service answers the auth request cannot be found; write the auth server's Service address in auth-url"))
+                continue
+            }
+            var best: IngressRouter?
+            for router in served where router.controller == routers[index].controller && IngressBehaviour.hostMatches(router.host, host) && router.match.matches(pending.path) {
+                if best == nil || router.priority > best!.priority { best = router }
+            }
+            if let best, best.pendingAuth != nil || best.outcome.isProtected {
+                routers[index].outcome.unknown.append(UnknownConstruct(
+                    construct: construct, location: pending.location,
+                    resolution: "\(host)\(pending.path) is itself behind auth in the input, so nginx's auth request would need auth in turn; route that path to the auth server with an Ingress of its own, or write the auth server's Service address in auth-url"))
+                continue
+            }
+            guard let upstream = best?.outcome.upstreams.first else {
+                routers[index].outcome.unknown.append(UnknownConstruct(
+                    construct: construct, location: pending.location,
+                    resolution: "no Ingress in the input routes \(host)\(pending.path) to a Service, so the auth server cannot be found; add the auth server's Ingress to the input, or write its Service address in auth-url"))
+                continue
+            }
+            var provider = pending.template
+            provider.upstream = upstream
+            let registered: Int
+            if let found = providers.firstIndex(of: provider) { registered = found } else { providers.append(provider); registered = providers.count - 1 }
+            routers[index].outcome.addAuth(registered, at: pending.location)
+        }
+    }
+
+    /// The controllers whose annotations the Ingress carries.
+    static func annotationFamilies(_ ingress: IngressResource) -> [Controller] {
+        var families: [Controller] = []
+        if ingress.annotations.contains(where: { $0.key.lowercased().hasPrefix(traefikPrefix) }) { families.append(.traefik) }
+        if ingress.annotations.contains(where: { $0.key.hasPrefix(NginxAuthAnnotations.prefix) }) { families.append(.nginx) }
+        return families
     }
 
     private func routers(
@@ -56,6 +188,7 @@ public struct IngressImporter: Sendable {
         var entryPoints: [String] = []
         var pathMatcher = "PathPrefix"
         var fixedPriority: Int?
+        var pendingAuth: (template: AuthProvider, path: String, location: SourceLocation)?
         switch controller {
         case .traefik:
             for (key, value) in ingress.annotations where key.hasPrefix(Self.traefikPrefix) {
@@ -82,9 +215,16 @@ public struct IngressImporter: Sendable {
                 }
             }
         case .nginx:
-            if let provider = NginxAuthAnnotations.provider(for: ingress, diagnostics: &diagnostics) {
+            switch try NginxAuthAnnotations.externalAuth(for: ingress, diagnostics: &diagnostics) {
+            case .none: break
+            case .provider(let provider):
                 base.addAuth(register(provider, in: &middlewares.providers), at: provider.location ?? ingress.location)
+            case .unknown(let construct):
+                base.unknown.append(construct)
+            case .hostRelative(let template, let path, let location):
+                pendingAuth = (template, path, location)
             }
+            NginxAuthAnnotations.warnAboutOthers(ingress, diagnostics: &diagnostics)
         }
         for entry in ingress.tls {
             let secret = entry.secretName ?? "(none)"
@@ -113,7 +253,7 @@ public struct IngressImporter: Sendable {
                 if case .exact = match { priority = 1_000_000 + rule.utf8.count } else { priority = rule.utf8.count }
                 if host == nil { priority -= 500_000 }
             }
-            return IngressRouter(host: host, match: match, priority: priority, outcome: outcome, namespace: ingress.namespace, entryPoints: entryPoints, location: path?.location ?? backend.location)
+            return IngressRouter(host: host, match: match, priority: priority, outcome: outcome, namespace: ingress.namespace, entryPoints: entryPoints, location: path?.location ?? backend.location, controller: controller, pendingAuth: pendingAuth)
         }
         if let backend = ingress.defaultBackend {
             if controller == .traefik && !ingress.rules.isEmpty {
@@ -239,6 +379,13 @@ public struct IngressImporter: Sendable {
         providers.append(provider)
         return providers.count - 1
     }
+}
+
+/// The controller that served an Ingress.
+public enum IngressController: String, Sendable, CaseIterable {
+    case traefik, nginx
+
+    var displayName: String { self == .traefik ? "Traefik" : "ingress-nginx" }
 }
 
 extension String {

@@ -8,12 +8,20 @@ struct IngressResources {
     var ingresses: [IngressResource] = []
     var middlewares: [String: MiddlewareResource] = [:]
     var services: [String: ServiceResource] = [:]
+    /// IngressClass objects by name.
+    var classes: [String: IngressClassResource] = [:]
 
     static func read(_ objects: [ManifestObject], diagnostics: inout Diagnostics) throws(DiagnosticError) -> IngressResources {
         var resources = IngressResources()
         for object in objects {
             let namespace = object.namespace ?? "default"
             let relevant = ["Ingress", "Middleware", "Service"].contains(object.kind)
+            if object.kind == "IngressClass" && (object.group == "networking.k8s.io" || object.group == "extensions") {
+                let isDefault = object.annotation("ingressclass.kubernetes.io/is-default-class")?.string?.lowercased() == "true"
+                resources.classes[object.name] = IngressClassResource(
+                    name: object.name, controller: object.node["spec"]?["controller"]?.string, isDefault: isDefault, location: object.location)
+                continue
+            }
             // Names from the input become object names, references and file names:
             // they must be Kubernetes names, never something like ../x.
             if relevant && !OutputDirectory.isSafeName(object.name) {
@@ -172,4 +180,13 @@ struct ServiceResource {
     var namespace: String
     var ports: [(name: String?, port: Int)]
     var type: String?
+}
+
+/// An IngressClass: which controller serves the Ingresses of its name, and whether it
+/// takes those without a class.
+struct IngressClassResource {
+    var name: String
+    var controller: String?
+    var isDefault: Bool
+    var location: SourceLocation
 }

@@ -1,0 +1,179 @@
+@testable import AuthgateCore
+import Foundation
+import Testing
+
+/// Which controller served an Ingress decides what its annotations and paths meant:
+/// IngressClass objects first, then the flags, then the class name, and for an Ingress
+/// without a class the default class, else the annotations it carries — and where
+/// nothing tells, the paths the two controllers route differently are unknown.
+struct IngressControllerTests {
+    static func ingressClass(_ name: String, controller: String, isDefault: Bool = false) -> String {
+        var text = "---\napiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: \(name)\n"
+        if isDefault { text += "  annotations:\n    ingressclass.kubernetes.io/is-default-class: \"true\"\n" }
+        return text + "spec:\n  controller: \(controller)\n"
+    }
+
+    static let nginxAuth = ["nginx.ingress.kubernetes.io/auth-url": "http://authelia.auth.svc.cluster.local:9091/api/authz/auth-request"]
+
+    static func isProtected(_ result: Conversion.Result?, host: String = "a.example.com", path: String = "/") -> Bool {
+        routed(result, host: host, path: path).protected
+    }
+
+    @Test func aClassLessIngressTakesTheDefaultIngressClassesController() throws {
+        // ingress-nginx is the default: its auth-url protects the class-less Ingress.
+        let yaml = Self.ingressClass("public", controller: "k8s.io/ingress-nginx", isDefault: true)
+            + ingress("app", className: nil, annotations: Self.nginxAuth)
+        let (result, diagnostics) = convertManifests(yaml)
+        let converted = try #require(result)
+        #expect(converted.failures.isEmpty)
+        #expect(Self.isProtected(converted))
+        #expect(!diagnostics.all.contains { $0.message.contains("no default class") })
+    }
+
+    @Test func aClassLessIngressWithNginxAnnotationsIsReadAsNginxsNeverStrippedOfItsAuth() throws {
+        let (result, diagnostics) = convertManifests(ingress("app", className: nil, annotations: Self.nginxAuth))
+        let converted = try #require(result)
+        #expect(converted.failures.isEmpty)
+        #expect(Self.isProtected(converted))
+        let warning = try #require(diagnostics.warnings.first { $0.message.contains("'apps/app' has no class") })
+        #expect(warning.message.contains("read as ingress-nginx's, whose annotations it carries"))
+        #expect(warning.message.contains("--default-ingress-class CLASS"))
+    }
+
+    @Test func aClassLessIngressWithBothFamiliesIsUnknown() throws {
+        var annotations = Self.nginxAuth
+        annotations["traefik.ingress.kubernetes.io/router.entrypoints"] = "websecure"
+        let (result, _) = convertManifests(ingress("app", className: nil, annotations: annotations))
+        let converted = try #require(result)
+        let unknown = try #require(converted.failures.first { $0.kind == .unknown })
+        #expect(unknown.unknown.first?.construct == "Ingress 'apps/app' without a class")
+        #expect(unknown.message.contains("both Traefik and ingress-nginx annotations"))
+    }
+
+    @Test func aClassLessIngressWithoutAnnotationsIsUnknownOnlyWhereTheControllersDiffer() throws {
+        // Traefik's Prefix /api takes /apix, ingress-nginx's does not; / and /api/x agree.
+        let yaml = ingress("api", path: "/api", service: "api", className: nil)
+            .replacingOccurrences(of: "      - path: /api\n", with: "      - path: /\n        pathType: Prefix\n        backend: {service: {name: web, port: {number: 80}}}\n      - path: /api\n")
+        let (result, _) = convertManifests(yaml)
+        let converted = try #require(result)
+        let unknown = try #require(converted.failures.first { $0.kind == .unknown })
+        #expect(unknown.paths.allSatisfy { $0.hasPrefix("/api") && !$0.hasPrefix("/api/") && $0 != "/api" })
+        #expect(!unknown.paths.isEmpty)
+        // Saying which controller it was resolves it.
+        var importer = IngressImporter()
+        importer.defaultClass = "traefik"
+        let (resolved, _) = convertManifests(yaml, importer: importer)
+        #expect(try #require(resolved).failures.isEmpty)
+    }
+
+    @Test func theIngressClassControllerDecidesOverTheClassName() throws {
+        // `internal-nginx` is served by Traefik here, so its nginx annotation did nothing
+        // and the Traefik Middleware protected it.
+        let yaml = Self.ingressClass("internal-nginx", controller: "traefik.io/ingress-controller") + forwardAuthMiddleware
+            + ingress("app", className: "internal-nginx", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "apps-sso@kubernetescrd"])
+        let (result, diagnostics) = convertManifests(yaml)
+        let converted = try #require(result)
+        #expect(converted.failures.isEmpty)
+        #expect(Self.isProtected(converted))
+        #expect(!diagnostics.all.contains { $0.message.contains("from its name") })
+    }
+
+    @Test func aClassOfAnotherControllerIsSkippedNamingTheFlag() throws {
+        let yaml = Self.ingressClass("alb", controller: "ingress.k8s.aws/alb") + ingress("app", className: "alb", annotations: Self.nginxAuth)
+        let (result, diagnostics) = convertManifests(yaml)
+        #expect(result?.plan.sites.isEmpty != false)
+        #expect(diagnostics.warnings.contains { $0.message.contains("controller 'ingress.k8s.aws/alb'") && $0.message.contains("--ingress-controller alb=traefik|nginx") })
+    }
+
+    @Test func theControllerFlagPlacesAClassTheInputDoesNotDescribe() throws {
+        var importer = IngressImporter()
+        importer.controllers = ["internal": .nginx]
+        let (result, diagnostics) = convertManifests(ingress("app", className: "internal", annotations: Self.nginxAuth), importer: importer)
+        let converted = try #require(result)
+        #expect(Self.isProtected(converted))
+        #expect(!diagnostics.warnings.contains { $0.message.contains("'internal'") })
+    }
+
+    @Test func anUnknownClassWithOneFamilyOfAnnotationsIsReadAsThatFamilyWithAWarning() throws {
+        let (result, diagnostics) = convertManifests(ingress("app", className: "external", annotations: Self.nginxAuth))
+        #expect(Self.isProtected(try #require(result)))
+        #expect(diagnostics.warnings.contains { $0.message.contains("class 'external'") && $0.message.contains("--ingress-controller external=traefik") })
+    }
+
+    @Test func ingressClassNginxTakesClassLessIngressesWhenNginxIsTheDefault() throws {
+        let yaml = Self.ingressClass("nginx", controller: "k8s.io/ingress-nginx", isDefault: true)
+            + ingress("plain", host: "p.example.com", className: nil, annotations: Self.nginxAuth)
+            + ingress("traefik", host: "t.example.com", className: "traefik")
+        let (result, _) = convertManifests(yaml, importer: IngressImporter(ingressClass: "nginx"))
+        #expect(result?.plan.sites.flatMap(\.hosts) == ["p.example.com"])
+    }
+
+    @Test func twoDefaultClassesMakeNoDefault() throws {
+        let yaml = Self.ingressClass("a", controller: "k8s.io/ingress-nginx", isDefault: true) + Self.ingressClass("b", controller: "traefik.io/ingress-controller", isDefault: true)
+            + ingress("app", className: nil, annotations: Self.nginxAuth)
+        let (result, diagnostics) = convertManifests(yaml)
+        #expect(diagnostics.warnings.contains { $0.message.contains("IngressClasses a, b are all marked is-default-class") })
+        #expect(Self.isProtected(try #require(result)))
+    }
+}
+
+/// ingress-nginx's `auth-url`, read as nginx runs it.
+struct NginxAuthURLTests {
+    static func authAddress(_ result: Conversion.Result?) -> [String] {
+        let lines = (result?.yaml ?? "").split(separator: "\n").map(String.init)
+        return lines.filter { $0.hasPrefix("    address: ") }.map { String($0.dropFirst("    address: ".count)) }
+    }
+
+    @Test func theQueryStringIsKeptAndTellsProvidersApart() throws {
+        let yaml = ingress("admin", host: "admin.example.com", className: "nginx", annotations: ["nginx.ingress.kubernetes.io/auth-url": "http://oauth2-proxy.auth.svc.cluster.local:4180/oauth2/auth?allowed_groups=admins"])
+            + ingress("wiki", host: "wiki.example.com", className: "nginx", annotations: ["nginx.ingress.kubernetes.io/auth-url": "http://oauth2-proxy.auth.svc.cluster.local:4180/oauth2/auth"])
+        let (result, _) = convertManifests(yaml)
+        #expect(Self.authAddress(result).sorted() == [
+            "http://oauth2-proxy.auth.svc.cluster.local:4180/oauth2/auth",
+            "http://oauth2-proxy.auth.svc.cluster.local:4180/oauth2/auth?allowed_groups=admins",
+        ])
+    }
+
+    @Test func hostMeansTheServiceTheSameHostRoutesTheAuthPathTo() throws {
+        // oauth2-proxy's documented setup: its own Ingress serves /oauth2 on the app's host.
+        let yaml = ingress("app", className: "nginx", annotations: [
+            "nginx.ingress.kubernetes.io/auth-url": "https://$host/oauth2/auth",
+            "nginx.ingress.kubernetes.io/auth-signin": "https://$host/oauth2/start?rd=$escaped_request_uri",
+        ]) + ingress("oauth2-proxy", path: "/oauth2", service: "oauth2-proxy", port: "{number: 4180}", className: "nginx")
+        let (result, _) = convertManifests(yaml)
+        let converted = try #require(result)
+        #expect(converted.failures.isEmpty)
+        #expect(Self.authAddress(converted) == ["http://oauth2-proxy.apps.svc.cluster.local:4180/oauth2/auth"])
+        #expect(routed(converted, host: "a.example.com", path: "/").protected)
+        #expect(!routed(converted, host: "a.example.com", path: "/oauth2/start").protected)
+    }
+
+    @Test func hostWithoutARouteForTheAuthPathIsUnknown() throws {
+        let (result, _) = convertManifests(ingress("app", className: "nginx", annotations: ["nginx.ingress.kubernetes.io/auth-url": "https://$host/oauth2/auth"]))
+        let unknown = try #require(result?.failures.first { $0.kind == .unknown })
+        #expect(unknown.message.contains("a.example.com/oauth2/auth is itself behind auth in the input"))
+        let (narrow, _) = convertManifests(ingress("app", path: "/app", className: "nginx", annotations: ["nginx.ingress.kubernetes.io/auth-url": "https://$host/oauth2/auth"]))
+        let unrouted = try #require(narrow?.failures.first { $0.kind == .unknown })
+        #expect(unrouted.message.contains("no Ingress in the input routes a.example.com/oauth2/auth to a Service"))
+    }
+
+    @Test func anyOtherVariableInAuthURLIsUnknown() throws {
+        let (result, _) = convertManifests(ingress("app", className: "nginx", annotations: ["nginx.ingress.kubernetes.io/auth-url": "http://auth.auth.svc.cluster.local/verify?uri=$request_uri"]))
+        let unknown = try #require(result?.failures.first { $0.kind == .unknown })
+        #expect(unknown.message.contains("nginx fills in $request_uri for each request"))
+    }
+
+    @Test(arguments: ["http://auth service.auth:80/verify", "ftp://auth/verify", "auth.example.com/verify", "https:///verify"])
+    func anAuthURLThatIsNoURLIsBadInput(_ url: String) throws {
+        let (result, diagnostics) = convertManifests(ingress("app", className: "nginx", annotations: ["nginx.ingress.kubernetes.io/auth-url": url]))
+        #expect(result == nil)
+        let error = try #require(diagnostics.errors.first)
+        #expect(error.message.hasPrefix("auth-url '\(url)' is not an http:// or https:// URL"))
+        #expect(error.location?.line == 8)
+    }
+
+    @Test func nginxVariablesAreFoundInBothSpellings() {
+        #expect(NginxAuthAnnotations.variables(in: "https://$host/x?rd=${escaped_request_uri}&a=$arg_b") == ["$host", "$escaped_request_uri", "$arg_b"])
+        #expect(NginxAuthAnnotations.variables(in: "https://a/$") == [])
+    }
+}
