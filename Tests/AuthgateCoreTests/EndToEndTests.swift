@@ -37,9 +37,13 @@ struct EndToEndTests {
 
     /// Random Ingress sets (RandomizedIngressCoverageTests' generator) that convert
     /// cleanly, served by real Traefik from the converted objects; the expectations
-    /// come from authgate's model of the Traefik and ingress-nginx providers.
+    /// come from authgate's model of the Traefik and ingress-nginx providers, and a
+    /// second real Traefik serves the source Ingresses themselves (kubernetesIngress,
+    /// kubernetesIngressNGINX) for every request to be compared with. Eight by default;
+    /// `AUTHGATE_RANDOM_E2E=N` runs N (the differential takes about 4 s a set).
     @Test func randomIngressSetsRouteInRealTraefikAsTheirControllersDid() throws {
-        try Self.runRandom(3, seed: 0x1E2E, make: RandomizedIngressCoverageTests.manifests, arguments: ["--from", "manifests"], isCaddyfile: false) { text in
+        let count = ProcessInfo.processInfo.environment["AUTHGATE_RANDOM_E2E"].flatMap(Int.init) ?? 8
+        try Self.runRandom(count, seed: 0x1E2E, make: RandomizedIngressCoverageTests.manifests, arguments: ["--from", "manifests"], isCaddyfile: false) { text in
             convertManifests(text).0
         }
     }
@@ -62,7 +66,7 @@ struct EndToEndTests {
             guard !checks.isEmpty else { continue }
             let run = try runAuthgate(["convert", "-"] + arguments, stdin: text)
             #expect(run.status == 0 && run.stdout == result.yaml, "the command and the library disagree:\n\(run.stderr)")
-            let (status, output) = try Self.runSample(yaml: run.stdout, stderr: run.stderr, checks: checks, caddyfile: isCaddyfile ? text : nil)
+            let (status, output) = try Self.runSample(yaml: run.stdout, stderr: run.stderr, checks: checks, caddyfile: isCaddyfile ? text : nil, manifests: isCaddyfile ? nil : text)
             #expect(status == 0, "a random input routes differently in real Traefik:\n\(text)\n\(output)")
             if status != 0 { break }
         }
@@ -143,11 +147,12 @@ struct EndToEndTests {
     }
 
     /// Writes a sample folder for the harness and runs it.
-    static func runSample(yaml: String, stderr: String, checks: [String], caddyfile: String?) throws -> (Int32, String) {
+    static func runSample(yaml: String, stderr: String, checks: [String], caddyfile: String?, manifests: String? = nil) throws -> (Int32, String) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("authgate-random-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         if let caddyfile { try caddyfile.write(to: folder.appendingPathComponent("Caddyfile"), atomically: true, encoding: .utf8) }
+        if let manifests { try manifests.write(to: folder.appendingPathComponent("manifests.yaml"), atomically: true, encoding: .utf8) }
         try yaml.write(to: folder.appendingPathComponent("expected.yaml"), atomically: true, encoding: .utf8)
         try stderr.write(to: folder.appendingPathComponent("expected-stderr.txt"), atomically: true, encoding: .utf8)
         try ("checks:\n" + checks.joined(separator: "\n") + "\n").write(to: folder.appendingPathComponent("expectations.yaml"), atomically: true, encoding: .utf8)

@@ -83,17 +83,33 @@ struct IngressImportTests {
         #expect(routed(result, host: "a.example.com", path: "/about") == ("apps/app:80", false))
     }
 
-    /// The Ingress spec's Prefix ignores a trailing slash (`/api/` matches `/api`), and
-    /// ingress-nginx follows it; the conversion must not take `/api` from its backend.
-    @Test func nginxPrefixWithATrailingSlashAlsoMatchesThePathWithout() throws {
-        let (result, diagnostics) = convertManifests(ingress("api", path: "/api/", className: "nginx", annotations: [
-            "nginx.ingress.kubernetes.io/auth-url": "http://authelia.auth.svc.cluster.local:9091/api/authz/forward-auth",
-        ]))
+    /// The Ingress spec says Prefix `/api/` matches `/api`; ingress-nginx (v1.15,
+    /// location.go) writes `location /api/` and `location = /api/`, so it does not, and
+    /// Prefix `/api` (`location /api/` and `= /api`) takes `/api` and `/api/x` only.
+    @Test func nginxPrefixIsWhatIngressNginxWritesNotWhatTheSpecSays() throws {
+        let auth = ["nginx.ingress.kubernetes.io/auth-url": "http://authelia.auth.svc.cluster.local:9091/api/authz/forward-auth"]
+        let (result, diagnostics) = convertManifests(ingress("api", path: "/api/", className: "nginx", annotations: auth))
         #expect(!diagnostics.hasErrors, "\(diagnostics.all)")
         #expect(result?.failures.isEmpty == true)
-        #expect(routed(result, host: "a.example.com", path: "/api") == ("apps/app:80", true))
+        #expect(routed(result, host: "a.example.com", path: "/api").backend == nil)
         #expect(routed(result, host: "a.example.com", path: "/api/x") == ("apps/app:80", true))
         #expect(routed(result, host: "a.example.com", path: "/apix").backend == nil)
+        let (plain, _) = convertManifests(ingress("api", path: "/api", className: "nginx", annotations: auth))
+        #expect(routed(plain, host: "a.example.com", path: "/api") == ("apps/app:80", true))
+        #expect(routed(plain, host: "a.example.com", path: "/api/x") == ("apps/app:80", true))
+        #expect(routed(plain, host: "a.example.com", path: "/apix").backend == nil)
+    }
+
+    /// One Ingress with use-regex makes every location of its host a case-insensitive
+    /// expression, tried longest first: an Exact path of another Ingress on the host is
+    /// then `^/api/v1`, and `/api/v1(/|$)` is tried before it.
+    @Test func useRegexOnOneIngressMakesTheWholeHostRegexLongestFirst() throws {
+        let yaml = ingress("regex", path: "/api/v1(/|$)", pathType: "ImplementationSpecific", service: "regex", className: "nginx", annotations: ["nginx.ingress.kubernetes.io/use-regex": "true"])
+            + ingress("exact", path: "/api/v1", pathType: "Exact", service: "exact", className: "nginx")
+        let (result, _) = convertManifests(yaml)
+        #expect(routed(result, host: "a.example.com", path: "/api/v1").backend == "apps/regex:80")
+        #expect(routed(result, host: "a.example.com", path: "/API/v1/x").backend == "apps/regex:80")
+        #expect(routed(result, host: "a.example.com", path: "/api/v10").backend == "apps/exact:80")
     }
 
     /// Work per host grows with the square of its patterns, so a host with more than

@@ -31,6 +31,8 @@ RESOURCES = {
     ("", "v1", "pods"): ("Pod", True),
     ("discovery.k8s.io", "v1", "endpointslices"): ("EndpointSlice", True),
     ("apps", "v1", "deployments"): ("Deployment", True),
+    ("networking.k8s.io", "v1", "ingresses"): ("Ingress", True),
+    ("networking.k8s.io", "v1", "ingressclasses"): ("IngressClass", False),
     ("gateway.networking.k8s.io", "v1", "gatewayclasses"): ("GatewayClass", False),
     ("gateway.networking.k8s.io", "v1", "gateways"): ("Gateway", True),
     ("gateway.networking.k8s.io", "v1", "httproutes"): ("HTTPRoute", True),

@@ -41,6 +41,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -52,14 +53,49 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_kube import FakeKube  # noqa: E402
 from stubs import SESSION_COOKIE, auth_stub, backend_stub  # noqa: E402
+from source_traefik import SourceSide  # noqa: E402
 
 MANAGED = {"app.kubernetes.io/managed-by": "authgate-e2e"}
 
 
+HANDED_OUT = set()
+
+
 def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nothing listens on, never the same one twice in this run (two
+    Traefiks start at once, and the kernel may offer a just-closed port again)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in HANDED_OUT:
+            HANDED_OUT.add(port)
+            return port
+
+
+class TLSConnection(http.client.HTTPConnection):
+    """HTTPS to a loopback port with the request's host as SNI, any certificate
+    accepted (Traefik's default one), and room for a PROXY header before the
+    handshake (`connect` then `start_tls`)."""
+
+    def __init__(self, address, port, server_name, timeout):
+        super().__init__(address, port, timeout=timeout)
+        self.server_name = server_name
+        self.handshaken = False
+
+    def start_tls(self):
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        self.sock = context.wrap_socket(self.sock, server_hostname=self.server_name)
+        self.handshaken = True
+
+    def send(self, data):
+        if self.sock is None:
+            self.connect()
+        if not self.handshaken and not data.startswith(b"PROXY "):
+            self.start_tls()
+        super().send(data)
 
 
 class Harness:
@@ -244,6 +280,12 @@ class Harness:
                          "--providers.kubernetesGateway=true", "--providers.kubernetesCRD=true",
                          "--log.level=DEBUG", f"--log.filePath={log_path}"]
             process = subprocess.Popen(arguments, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            manifests = os.path.join(self.sample_dir, "manifests.yaml")
+            self.source = None
+            if os.path.exists(manifests):
+                # The source objects, served by a second real Traefik (source_traefik.py).
+                self.source = SourceSide(self, manifests)
+                self.source.start(folder, self.source_arguments(), free_port)
             try:
                 self.ports = ports
                 self.listener_port = ports[self.expectations.get("listener", "web")]
@@ -252,7 +294,14 @@ class Harness:
                         self.check(check)
                     if self.caddy and os.path.exists(os.path.join(self.sample_dir, "Caddyfile")):
                         self.differential(folder)
+                    if self.source:
+                        self.source_differential()
             finally:
+                if self.source:
+                    self.mapping_notes += self.source.notes
+                    if self.failures:
+                        self.failures.append("the source-side Traefik's errors:\n  " + "\n  ".join(self.source.errors()))
+                    self.source.stop()
                 process.send_signal(signal.SIGTERM)
                 try:
                     process.wait(timeout=10)
@@ -316,7 +365,11 @@ class Harness:
         address (sent as a PROXY protocol v1 header, which both Traefik and Caddy
         take from loopback here, so remote_ip and ipAllowList see that address)."""
         check = check or {}
-        connection = http.client.HTTPConnection("127.0.0.1", self.listener_port, timeout=10)
+        if getattr(self, "use_tls", False):
+            # The source side's websecure entry point speaks TLS (SNI = the host).
+            connection = TLSConnection("127.0.0.1", self.listener_port, host, timeout=10)
+        else:
+            connection = http.client.HTTPConnection("127.0.0.1", self.listener_port, timeout=10)
         headers = {"Host": host}
         headers.update(check.get("headers", {}))
         if session:
@@ -414,6 +467,73 @@ class Harness:
             seen = sorted({next((v for k, v in headers.items() if k.lower() == "x-forwarded-uri"), None) for _, headers in calls}, key=str)
             if seen != [check["authSees"]]:
                 self.fail(f"{where}: expected the auth server to be asked about {check['authSees']}, it was asked about {seen}")
+
+    # -- the differential against real Traefik serving the source -----------------------
+
+    def source_arguments(self):
+        """Provider settings the sample's own flags say the source ran with."""
+        words = []
+        args_path = os.path.join(self.sample_dir, "args")
+        if os.path.exists(args_path):
+            with open(args_path) as handle:
+                words = handle.read().split()
+        arguments = []
+        if "--traefik-strict-prefix" in words:
+            arguments.append("--providers.kubernetesIngress.strictPrefixMatching=true")
+        return arguments
+
+    def announced_to_source(self, theirs, ours, check):
+        """Why a difference from the source is expected, when authgate itself says so."""
+        with open(os.path.join(self.sample_dir, "expected-stderr.txt")) as handle:
+            warnings = handle.read()
+        if theirs["backend"] is None and ours["backend"] is None and theirs.get("location") is None and ours.get("location") is None:
+            return "neither reaches a backend; only the error answer differs"
+        known = self.source.known_difference(check["host"], check["path"])
+        if known:
+            return known
+        outpost = {s.name for s in self.auth_stubs if s.kind == "authentik"}
+        if check["path"].lower().startswith("/outpost.goauthentik.io/") and ours["backend"] in outpost \
+                and re.search(r"authgate adds a route for /outpost\.goauthentik\.io/ on [^;]*\b" + re.escape(check["host"]), warnings):
+            return "authgate warned: it adds the outpost route the input lacked"
+        return None
+
+    def source_differential(self):
+        problem = self.source.wait_until_live()
+        if problem:
+            self.fail(problem)
+            return
+        for router in self.source.disabled():
+            self.note(f"the source-side Traefik disabled router {router}")
+        listener = self.expectations.get("listener", "web")
+        port = self.source.ports[listener]
+        requests = [dict(check) for check in self.expectations["checks"] if "listener" not in check]
+        for host in dict.fromkeys(check["host"] for check in self.expectations["checks"]):
+            requests.append({"host": host, "path": "/authgate-probe/x"})
+        # What the sample declares Traefik's ingress-nginx provider does differently
+        # from ingress-nginx for every request (`sourceIgnore: {field: why}`).
+        ignored = self.expectations.get("sourceIgnore", {})
+        for field, why in ignored.items():
+            self.differences.append(f"{field} is not compared with the source side: {why}")
+        for check in requests:
+            for session in (False, True):
+                theirs = self.observe(port, check["host"], check["path"], session, check, tls=listener == "websecure")
+                ours = self.observe(self.listener_port, check["host"], check["path"], session, check)
+                for field in ignored:
+                    theirs.pop(field, None)
+                    ours.pop(field, None)
+                if check["path"].lower().startswith("/outpost.goauthentik.io"):
+                    for key in ("auth ran", "auth saw"):
+                        theirs.pop(key)
+                        ours.pop(key)
+                if theirs != ours:
+                    extra = "".join(f" {k}={check[k]}" for k in ("method", "headers", "clientIP") if k in check)
+                    where = f"{check['host']}{check['path']}{extra} {'with' if session else 'without'} a session"
+                    detail = "; ".join(f"{key}: source {theirs[key]!r}, output {ours[key]!r}" for key in theirs if theirs[key] != ours[key])
+                    reason = check.get("sourceDiffers") or self.announced_to_source(theirs, ours, check)
+                    if reason:
+                        self.differences.append(f"{where}: {detail} ({reason})")
+                    else:
+                        self.fail(f"{where} differs from real Traefik serving the source: {detail}")
 
     # -- the differential against real Caddy ---------------------------------------------
 
@@ -534,10 +654,11 @@ class Harness:
         config["admin"] = {"disabled": True}
         return config
 
-    def observe(self, port, host, path, session, check=None):
+    def observe(self, port, host, path, session, check=None, tls=False):
         counts = [len(stub.auth_calls) for stub in self.auth_stubs]
         saved = self.listener_port
         self.listener_port = port
+        self.use_tls = tls
         try:
             status, headers, body = self.request(host, path, session, check)
             status_class = f"{status // 100}xx" if status else "no answer"
@@ -545,15 +666,20 @@ class Harness:
             status, headers, body, status_class = 0, {}, {}, "no answer"
         finally:
             self.listener_port = saved
+            self.use_tls = False
         auth_ran = any(len(stub.auth_calls) > count for stub, count in zip(self.auth_stubs, counts))
         # The path the auth server was asked about (an Authelia policy may depend on it).
         calls = [call for stub, count in zip(self.auth_stubs, counts) for call in stub.auth_calls[count:]]
         auth_saw = next((v for k, v in calls[0][1].items() if k.lower() == "x-forwarded-uri"), None) if calls else None
         wanted = {h.lower() for stub in self.auth_stubs for h in stub.response_headers}
         received = sorted(h for h in (k.lower() for k in body.get("headers", {})) if h in wanted)
+        location = headers.get("Location") if 300 <= status < 400 else None
+        if tls and location and location.startswith("https://"):
+            # The same request over TLS: the auth server sends the browser back to https.
+            location = "http://" + location[len("https://"):]
         return {"backend": body.get("backend"), "auth ran": auth_ran, "auth saw": auth_saw, "status": status_class, "auth headers": received,
                 "path": body.get("path") if body.get("backend") else None,
-                "location": headers.get("Location") if 300 <= status < 400 else None}
+                "location": location}
 
     @staticmethod
     def announced(theirs, ours, host, warnings):
@@ -648,10 +774,12 @@ def main():
     for line in harness.mapping_notes:
         print(f"map: {line}")
     for line in harness.differences:
-        print(f"differs from Caddy, as declared: {line}")
+        print(f"differs from the source, as declared: {line}")
     checks = len(harness.expectations["checks"])
     if ok:
         against = " and match real Caddy" if arguments.caddy and os.path.exists(os.path.join(arguments.sample, "Caddyfile")) else ""
+        if os.path.exists(os.path.join(arguments.sample, "manifests.yaml")):
+            against = " and match real Traefik serving the source"
         print(f"{harness.sample}: {checks} checks passed in real Traefik{against} ({time.monotonic() - started:.1f} s)")
         return 0
     print(f"{harness.sample}: FAILED")

@@ -19,6 +19,8 @@ struct IngressRouter: Sendable {
     /// An ingress-nginx `auth-url` on the request's own host (`https://$host/oauth2/auth`),
     /// until the importer has found the Service that host routes the path to.
     var pendingAuth: (template: AuthProvider, path: String, location: SourceLocation)? = nil
+    /// ingress-nginx: the nginx location this router is.
+    var nginx: NginxLocation? = nil
 }
 
 /// What the controller did with a request: the routers whose host and path match, the
@@ -47,10 +49,27 @@ struct IngressBehaviour: SourceBehaviour {
     /// with the unknown of the router that won, when it is one reading of two.
     private func outcome(host: String, path: String, controller: IngressController?) -> (outcome: RequestOutcome, unknown: UnknownConstruct?) {
         var best: IngressRouter?
+        var tied: IngressRouter?
         for router in routers where (controller == nil || router.controller == controller) && Self.hostMatches(router.host, host) && router.match.matches(path) {
-            if best == nil || router.priority > best!.priority { best = router }
+            if best == nil || router.priority > best!.priority {
+                best = router
+                tied = nil
+            } else if router.priority == best!.priority && tied == nil && router.outcome != best!.outcome {
+                tied = router
+            }
         }
-        return (best?.outcome ?? RequestOutcome(terminal: .unhandled), best?.ambiguity ?? routers.first { $0.ambiguity != nil && (controller == nil || $0.controller == controller) }?.ambiguity)
+        var outcome = best?.outcome ?? RequestOutcome(terminal: .unhandled)
+        if let best, let tied {
+            // Traefik sorts routers of equal priority in no defined order (its muxer's
+            // sort is not stable, and routers come from a map): either may serve.
+            outcome = DecisionBuilder.mostProtected([best.outcome, tied.outcome])
+            let construct = UnknownConstruct(
+                construct: "two Ingress paths of equal priority", location: tied.location,
+                resolution: "the routers for \(best.location.file):\(best.location.line) and \(tied.location.file):\(tied.location.line) match the same requests with the same priority (rule length), and Traefik picks either in no defined order; remove one, or give one a router.priority",
+                decidesOutcome: best.outcome.terminal != tied.outcome.terminal)
+            if !outcome.unknown.contains(construct) { outcome.unknown.append(construct) }
+        }
+        return (outcome, best?.ambiguity ?? routers.first { $0.ambiguity != nil && (controller == nil || $0.controller == controller) }?.ambiguity)
     }
 
     /// Traefik's `Host` is exact (case-insensitive); `*.example.com` becomes

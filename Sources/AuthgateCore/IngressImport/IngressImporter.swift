@@ -56,6 +56,7 @@ public struct IngressImporter: Sendable {
             }
             replaced.append(ObjectRef(group: ingress.group, kind: "Ingress", namespace: ingress.namespace, name: ingress.name))
         }
+        try NginxServers.rank(&routers)
         resolveHostRelativeAuth(&routers, providers: &middlewares.providers)
         diagnostics.append(contentsOf: middlewares.diagnostics)
         var plan = MigrationPlan(sites: try sites(from: routers, providers: middlewares.providers, diagnostics: &diagnostics), authProviders: middlewares.providers)
@@ -230,15 +231,19 @@ public struct IngressImporter: Sendable {
             let secret = entry.secretName ?? "(none)"
             diagnostics.append(.note("TLS for \(entry.hosts.isEmpty ? "every host" : entry.hosts.joined(separator: ", ")) uses Secret \(ingress.namespace)/\(secret): the Gateway's HTTPS listener needs it in certificateRefs (with a ReferenceGrant when the Gateway is in another namespace)", at: entry.location))
         }
-        let useRegex = ingress.annotation(NginxAuthAnnotations.prefix + "use-regex")?.string == "true"
+        // ingress-nginx: use-regex, or a rewrite-target other than the path, makes every
+        // location of the host a regular expression (NginxServers).
+        let useRegex = ingress.annotation(NginxAuthAnnotations.prefix + "use-regex")?.string?.lowercased() == "true"
+        let rewriteTarget = ingress.annotation(NginxAuthAnnotations.prefix + "rewrite-target")?.string
 
         var routers: [IngressRouter] = []
-        func router(host: String?, path: IngressResource.Path?, backend: IngressBackend, defaultBackend: Bool) throws(DiagnosticError) -> IngressRouter {
+        func router(host: String?, path: IngressResource.Path?, backend: IngressBackend, defaultBackend: Bool, nginx: NginxLocation? = nil) throws(DiagnosticError) -> IngressRouter {
             let upstream = try self.upstream(backend, namespace: ingress.namespace, resources: resources)
             var outcome = base
             outcome.terminal = .proxy([upstream])
             outcome.provenance.terminal = path?.location ?? backend.location
-            let (match, rule) = self.match(path, controller: controller, pathMatcher: pathMatcher, useRegex: useRegex)
+            var (match, rule) = self.match(path, controller: controller, pathMatcher: pathMatcher)
+            if let nginx { match = nginx.exact ? .exact(nginx.path) : nginx.path == "/" ? .any : .prefix(nginx.path) }
             if case .regex(let expression) = match, let problem = RegexSafety.problem(in: expression) {
                 throw DiagnosticError("path expression '\(expression)' cannot be migrated: \(problem)", at: path?.location ?? backend.location)
             }
@@ -249,17 +254,18 @@ public struct IngressImporter: Sendable {
             switch controller {
             case .traefik: priority = defaultBackend ? Int(Int32.min) : fixedPriority ?? ruleText.utf8.count
             case .nginx:
-                // nginx: an exact location first, then the longest prefix.
-                if case .exact = match { priority = 1_000_000 + rule.utf8.count } else { priority = rule.utf8.count }
-                if host == nil { priority -= 500_000 }
+                // Set per host once every Ingress is read (NginxServers).
+                priority = 0
             }
-            return IngressRouter(host: host, match: match, priority: priority, outcome: outcome, namespace: ingress.namespace, entryPoints: entryPoints, location: path?.location ?? backend.location, controller: controller, pendingAuth: pendingAuth)
+            var built = IngressRouter(host: host, match: match, priority: priority, outcome: outcome, namespace: ingress.namespace, entryPoints: entryPoints, location: path?.location ?? backend.location, controller: controller, pendingAuth: pendingAuth)
+            built.nginx = nginx
+            return built
         }
         if let backend = ingress.defaultBackend {
             if controller == .traefik && !ingress.rules.isEmpty {
                 diagnostics.append(.warning("Traefik ignores the default backend of an Ingress that has rules; so does the migration", at: backend.location))
             } else {
-                routers.append(try router(host: nil, path: nil, backend: backend, defaultBackend: true))
+                routers.append(try router(host: nil, path: nil, backend: backend, defaultBackend: true, nginx: controller == .nginx ? NginxLocation(path: "/", exact: false, regex: false) : nil))
             }
         }
         for rule in ingress.rules {
@@ -268,7 +274,14 @@ public struct IngressImporter: Sendable {
                 continue
             }
             for path in rule.paths {
-                routers.append(try router(host: rule.host, path: path, backend: path.backend, defaultBackend: false))
+                guard controller == .nginx else {
+                    routers.append(try router(host: rule.host, path: path, backend: path.backend, defaultBackend: false))
+                    continue
+                }
+                let regex = useRegex || (rewriteTarget.map { !$0.isEmpty && $0 != path.path } ?? false)
+                for location in NginxServers.locations(path.path, pathType: path.pathType, regex: regex) {
+                    routers.append(try router(host: rule.host, path: path, backend: path.backend, defaultBackend: false, nginx: location))
+                }
             }
         }
         return routers
@@ -276,7 +289,7 @@ public struct IngressImporter: Sendable {
 
     /// The path pattern and the rule text Traefik writes (its length is the router's
     /// default priority).
-    private func match(_ path: IngressResource.Path?, controller: Controller, pathMatcher: String, useRegex: Bool) -> (PathPattern, String) {
+    private func match(_ path: IngressResource.Path?, controller: Controller, pathMatcher: String) -> (PathPattern, String) {
         guard let path, !path.path.isEmpty else { return (.any, "") }
         let value = path.path
         switch controller {
@@ -294,16 +307,8 @@ public struct IngressImporter: Sendable {
                 return (strictPrefix && path.pathType == "Prefix" ? .segmentPrefix(value) : .prefix(value), rule)
             }
         case .nginx:
-            if path.pathType == "Exact" { return (.exact(value), value) }
-            if useRegex { return (.regex("^" + value), value) }
-            // The Ingress spec's Prefix, which ingress-nginx passes the conformance
-            // tests for: element-wise, and a trailing slash is ignored (`/api/`
-            // matches `/api`).
-            if path.pathType == "Prefix" {
-                let stem = value.count > 1 && value.hasSuffix("/") ? String(value.dropLast()) : value
-                return (stem == "/" ? .any : .segmentPrefix(stem), value)
-            }
-            return (value == "/" ? .any : .prefix(value), value)
+            // The locations NginxServers made decide; this is only the rule text.
+            return (.prefix(value), value)
         }
     }
 
@@ -339,8 +344,13 @@ public struct IngressImporter: Sendable {
             let own = (byHost[host] ?? []).map { routers[$0] }
             var indices = byHost[host] ?? []
             if host != nil {
-                indices += hostless
-                indices += wildcards.filter { routers[$0].host != host && IngressBehaviour.hostMatches(routers[$0].host, representative) }
+                // nginx serves a host from its own server block when it has one; the
+                // wildcard and catch-all servers only take hosts that have none.
+                let ownServer = own.contains { $0.controller == .nginx }
+                indices += hostless.filter { routers[$0].controller != .nginx || !ownServer }
+                indices += wildcards.filter {
+                    routers[$0].host != host && IngressBehaviour.hostMatches(routers[$0].host, representative) && (routers[$0].controller != .nginx || !ownServer)
+                }
             }
             let applicable = indices.sorted().map { routers[$0] }
             let namespaces = Set(own.map(\.namespace))

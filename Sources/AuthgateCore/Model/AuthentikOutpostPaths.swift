@@ -8,6 +8,14 @@
 enum AuthentikOutpostPaths {
     static let prefix = "/outpost.goauthentik.io/"
 
+    /// What the source did with a request, for the message.
+    static func describe(_ outcome: RequestOutcome, plan: MigrationPlan) -> String {
+        if !outcome.unknown.isEmpty { return "unknown (\(outcome.unknown[0].construct))" }
+        guard let upstream = outcome.upstreams.first else { return "answered without a backend" }
+        let auth = Array(Set(outcome.auth.map { plan.authProviders[$0].kind.rawValue })).sorted()
+        return auth.isEmpty ? "public, sent to \(upstream)" : "protected (\(auth.joined(separator: ", "))), then sent to \(upstream)"
+    }
+
     static func add(to plan: inout MigrationPlan, diagnostics: inout Diagnostics) {
         for index in plan.sites.indices {
             let site = plan.sites[index]
@@ -18,6 +26,11 @@ enum AuthentikOutpostPaths {
             let pattern = PathPattern.prefix(prefix)
             let routesPrefix = site.decisions.contains { $0.match == pattern && $0.outcome.upstreams == [server] }
             guard !routesPrefix else { continue }
+            // What the source did with the login callback: a route of the user's own
+            // (to their outpost Service, without auth) is kept as it is.
+            let probeHost = site.hosts.first.map { $0.hasPrefix("*.") ? "authgate-probe" + $0.dropFirst() : $0 } ?? "authgate-probe.invalid"
+            let before = site.behaviour.outcome(host: probeHost, path: prefix + "callback")
+            if !before.upstreams.isEmpty && before.auth.isEmpty && before.unknown.isEmpty && before.allowedSources.isEmpty { continue }
             let decision = RoutingDecision(
                 match: pattern, outcome: RequestOutcome(terminal: .proxy([server]), provenance: Provenance(terminal: plan.authProviders[providerIndex].location)),
                 source: plan.authProviders[providerIndex].location)
@@ -25,7 +38,7 @@ enum AuthentikOutpostPaths {
             plan.sites[index].decisions.insert(decision, at: 0)
             plan.sites[index].addedOutpostRoute = true
             let hosts = site.hosts.isEmpty ? "every host" : site.hosts.joined(separator: ", ")
-            diagnostics.append(.note("authgate routes \(prefix) on \(hosts) to the Authentik outpost without auth: Authentik's login callback comes back to the protected host there, and with Traefik nothing else routes it", at: site.location))
+            diagnostics.append(.warning("authgate adds a route for \(prefix) on \(hosts) to the Authentik outpost, without auth; in the input those paths were \(describe(before, plan: plan)). Authentik's login callback comes back to the protected host there, and with Traefik nothing else routes it", at: site.location))
         }
     }
 }

@@ -135,12 +135,21 @@ public enum DecisionBuilder {
         return list.sorted { a, b in
             let (ra, rb) = (rank(a), rank(b))
             if ra != rb { return ra < rb }
-            let (la, lb) = (a.literalPrefix.utf8.count, b.literalPrefix.utf8.count)
+            let (la, lb) = (sortingLiteral(a).utf8.count, sortingLiteral(b).utf8.count)
             if la != lb { return la > lb }
             let (ka, kb) = (kindOrder(a), kindOrder(b))
             if ka != kb { return ka < kb }
+            // Two expressions with one literal start: the longer is taken as the more
+            // specific (`^/api/v1(/|$)` before `^/api/v1`), as ingress-nginx orders them.
+            if case .regex(let ea) = a, case .regex(let eb) = b, ea.utf8.count != eb.utf8.count { return ea.utf8.count > eb.utf8.count }
             return a.description < b.description
         }
+    }
+
+    /// The literal start, for a case-insensitive expression in its own spelling.
+    private static func sortingLiteral(_ pattern: PathPattern) -> String {
+        if case .regex(let value) = pattern, value.hasPrefix("(?i)^") { return PathPattern.regexLiteralStart(String(value.dropFirst(4))) }
+        return pattern.literalPrefix
     }
 
     private static func rank(_ pattern: PathPattern) -> Int {

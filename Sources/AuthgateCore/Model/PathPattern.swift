@@ -114,7 +114,9 @@ public enum PathPattern: Hashable, Sendable, CustomStringConvertible {
             let stem = value.hasSuffix("/") && value.count > 1 ? String(value.dropLast()) : value
             return stem == "/" ? ["/", "/x"] : [stem, stem + "/", stem + "/x", stem + "x"]
         case .regex(let pattern):
-            let literal = literalPrefix
+            // A case-insensitive expression's literal start is sampled in its own
+            // spelling (its other spellings match too).
+            let literal = pattern.hasPrefix("(?i)^") ? Self.regexLiteralStart(String(pattern.dropFirst(4))) : literalPrefix
             var samples = literal.isEmpty ? ["/"] : [literal, literal + "x", literal + "/x"]
             if let generated = RegexSample.generate(pattern) { samples.insert(generated, at: 0) }
             return samples
