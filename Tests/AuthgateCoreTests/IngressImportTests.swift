@@ -144,14 +144,39 @@ struct IngressImportTests {
         #expect(routed(result, host: "a.example.com", path: "/") == ("my-apps/app:80", true))
     }
 
-    @Test func aMissingMiddlewareIsAssumedAndSaid() throws {
+    /// Traefik disables a router whose Middleware does not exist and applies it when it
+    /// does: a Middleware the input lacks, or one of another provider, leaves the
+    /// requests unknown — never converted as if it were not there.
+    @Test func aMiddlewareTheInputLacksMakesThePathsUnknown() throws {
         let yaml = ingress("x", namespace: "my-apps", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "my-apps-rate-limit@kubernetescrd, other@file"])
+        let (result, _) = convertManifests(yaml)
+        let unknown = try #require(result?.failures.first { $0.kind == .unknown })
+        #expect(unknown.unknown.map(\.construct) == ["Middleware 'my-apps-rate-limit@kubernetescrd'", "Middleware 'other@file'"])
+        #expect(unknown.message.contains("add it to the input (kubectl get middlewares.traefik.io -A -o yaml)"))
+        #expect(unknown.message.contains("Traefik's file provider"))
+    }
+
+    /// A name without `@provider` is looked up as NAME@kubernetes, which never exists:
+    /// Traefik disables the router, and the path goes to whatever else matches it.
+    @Test func aMiddlewareWithoutProviderDisablesTheRouterAsTraefikDoes() throws {
+        let yaml = forwardAuthMiddleware + ingress("open", path: "/", service: "open")
+            + ingress("guarded", path: "/admin", service: "admin", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "sso"])
         let (result, diagnostics) = convertManifests(yaml)
-        #expect(diagnostics.warnings.contains { $0.message.contains("Middleware my-apps-rate-limit@kubernetescrd is not in the input; authgate assumes it is my-apps/rate-limit") })
-        #expect(diagnostics.warnings.contains { $0.message.contains("Middleware other@file comes from Traefik's file provider") })
-        let rule = try #require(result?.emission.routes.first?.rules.last)
-        #expect(rule.filters.contains(.extensionRef(middleware: "rate-limit")))
-        #expect(result?.emission.objects.contains { $0.kind == "Middleware" } == false)
+        #expect(routed(result, host: "a.example.com", path: "/admin/x") == ("apps/open:80", false))
+        #expect(diagnostics.warnings.contains { $0.message.contains("Middleware 'sso' has no @provider, so Traefik looks it up as sso@kubernetes") })
+    }
+
+    @Test func anUnknownRouterKeyMakesTraefikSkipTheWholeIngress() throws {
+        let yaml = forwardAuthMiddleware + ingress("typo", annotations: ["traefik.ingress.kubernetes.io/router.middleware": "apps-sso@kubernetescrd"])
+        let (result, diagnostics) = convertManifests(yaml)
+        #expect(result?.plan.sites.isEmpty != false)
+        #expect(diagnostics.warnings.contains { $0.message.contains("router.middleware is not one Traefik knows, so Traefik skipped this whole Ingress") })
+    }
+
+    @Test func routerKeysMatchWithoutRegardToCase() throws {
+        let yaml = forwardAuthMiddleware + ingress("x", annotations: ["traefik.ingress.kubernetes.io/router.Middlewares": "apps-sso@kubernetescrd"])
+        let (result, _) = convertManifests(yaml)
+        #expect(routed(result, host: "a.example.com", path: "/") == ("apps/app:80", true))
     }
 
     @Test func chainsRewritesAndHeadersBecomeFiltersAndOtherKindsAreCopied() throws {
@@ -189,7 +214,7 @@ struct IngressImportTests {
     @Test(arguments: [
         ("traefik.ingress.kubernetes.io/router.priority", "10", "warning: router.priority 10 is not migrated"),
         ("traefik.ingress.kubernetes.io/router.tls", "true", "note: router.tls: TLS is the Gateway listener's job"),
-        ("traefik.ingress.kubernetes.io/service.sticky.cookie", "true", "warning: service.sticky.cookie is not migrated"),
+        ("traefik.ingress.kubernetes.io/service.sticky.cookie", "true", "warning: Traefik annotation service.sticky.cookie has no effect on an Ingress (Traefik reads only router.* there; service.* annotations belong on the Service)"),
         ("traefik.ingress.kubernetes.io/router.observability.accesslogs", "false", "warning: Traefik annotation router.observability.accesslogs is not migrated"),
     ])
     func traefikAnnotationsThatCannotBeMigratedAreSaid(_ key: String, _ value: String, _ expected: String) throws {

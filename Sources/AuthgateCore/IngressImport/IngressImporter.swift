@@ -174,6 +174,19 @@ public struct IngressImporter: Sendable {
         }
     }
 
+    /// The `router.*` annotations Traefik 3.7's Ingress provider reads (RouterIng).
+    static func isKnownRouterKey(_ name: String) -> Bool {
+        let known: Set<String> = [
+            "router.entrypoints", "router.middlewares", "router.priority", "router.rulesyntax", "router.pathmatcher",
+            "router.tls", "router.tls.certresolver", "router.tls.options",
+            "router.observability.accesslogs", "router.observability.metrics", "router.observability.tracing", "router.observability.traceverbosity",
+        ]
+        if known.contains(name) { return true }
+        // router.tls.domains.N.main / .sans
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 5 && parts[0] == "router" && parts[1] == "tls" && parts[2] == "domains" && Int(parts[3]) != nil && (parts[4] == "main" || parts[4] == "sans")
+    }
+
     /// The controllers whose annotations the Ingress carries.
     static func annotationFamilies(_ ingress: IngressResource) -> [Controller] {
         var families: [Controller] = []
@@ -192,11 +205,23 @@ public struct IngressImporter: Sendable {
         var pendingAuth: (template: AuthProvider, path: String, location: SourceLocation)?
         switch controller {
         case .traefik:
+            // Traefik decodes what follows the prefix without regard to case, and
+            // skips the whole Ingress when a router.* key is not one it knows.
             for (key, value) in ingress.annotations where key.hasPrefix(Self.traefikPrefix) {
-                let name = String(key.dropFirst(Self.traefikPrefix.count))
+                let name = String(key.dropFirst(Self.traefikPrefix.count)).lowercased()
+                if name.hasPrefix("router."), !Self.isKnownRouterKey(name) {
+                    diagnostics.append(.warning("Traefik annotation \(key.dropFirst(Self.traefikPrefix.count)) is not one Traefik knows, so Traefik skipped this whole Ingress (it logs 'Failed to parse annotations'); authgate leaves it out too — its paths went to whatever else matched them, or nowhere. Fix the key to keep the Ingress", at: value.location))
+                    return []
+                }
+            }
+            for (key, value) in ingress.annotations where key.hasPrefix(Self.traefikPrefix) {
+                let name = String(key.dropFirst(Self.traefikPrefix.count)).lowercased()
                 switch name {
                 case "router.middlewares":
-                    middlewares.apply(value, ingress: ingress, to: &base)
+                    if let reason = middlewares.apply(value, ingress: ingress, to: &base) {
+                        diagnostics.append(.warning("Traefik disabled the routers of this Ingress: \(reason); its paths went to whatever else matched them, or nowhere, and authgate converts them so", at: value.location))
+                        return []
+                    }
                 case "router.entrypoints":
                     entryPoints = (value.string ?? "").split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
                 case "router.pathmatcher":
@@ -209,10 +234,12 @@ public struct IngressImporter: Sendable {
                     diagnostics.append(.warning("router.priority \(value.string ?? "") is not migrated: Gateway API orders rules by their matches, not by a number; the coverage check compares against the priority Traefik used", at: value.location))
                 case _ where name.hasPrefix("router.tls"):
                     diagnostics.append(.note("\(name): TLS is the Gateway listener's job (its certificateRefs), not the route's", at: value.location))
-                case _ where name.hasPrefix("service."):
-                    diagnostics.append(.warning("\(name) is not migrated: Gateway API backendRefs have no equivalent (sticky sessions, server scheme and transport settings belong in a BackendTLSPolicy, a ServersTransport or the Service)", at: value.location))
-                default:
+                case _ where name.hasPrefix("router."):
                     diagnostics.append(.warning("Traefik annotation \(name) is not migrated", at: value.location))
+                default:
+                    // Only router.* keys are read on an Ingress (service.* belong on
+                    // the Service); Traefik drops the others without a word.
+                    diagnostics.append(.warning("Traefik annotation \(name) has no effect on an Ingress (Traefik reads only router.* there\(name.hasPrefix("service.") ? "; service.* annotations belong on the Service" : "")); nothing to migrate", at: value.location))
                 }
             }
         case .nginx:

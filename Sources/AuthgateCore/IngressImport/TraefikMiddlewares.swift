@@ -19,24 +19,37 @@ struct TraefikMiddlewares {
     var providers: [AuthProvider]
     var diagnostics = Diagnostics()
 
-    /// The outcome parts of an Ingress's `router.middlewares` value.
-    mutating func apply(_ annotation: ManifestNode, ingress: IngressResource, to outcome: inout RequestOutcome) {
-        guard let text = annotation.string else { return }
-        for reference in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !reference.isEmpty {
+    /// The outcome parts of an Ingress's `router.middlewares` value, in the order
+    /// written. Returns why Traefik disabled the Ingress's routers, when it did: a name
+    /// without `@provider` is looked up as `NAME@kubernetes`, which the Ingress provider
+    /// never defines.
+    mutating func apply(_ annotation: ManifestNode, ingress: IngressResource, to outcome: inout RequestOutcome) -> String? {
+        guard let text = annotation.string else { return nil }
+        // Traefik splits on commas and trims each name (newlines of a folded or
+        // block value included).
+        for reference in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) {
+            guard !reference.isEmpty else {
+                return "router.middlewares holds an empty name (a stray comma), which Traefik looks up as '@kubernetes' and does not find"
+            }
             let parts = reference.split(separator: "@", maxSplits: 1).map(String.init)
-            let provider = parts.count == 2 ? parts[1] : "kubernetescrd"
-            guard provider == "kubernetescrd" else {
-                diagnostics.append(.warning("Middleware \(reference) comes from Traefik's \(provider) provider, which a Gateway API route cannot refer to; it is not migrated — if it was an auth check, the paths it guarded lose it (the coverage check cannot see it)", at: annotation.location))
+            guard parts.count == 2 else {
+                return "Middleware '\(reference)' has no @provider, so Traefik looks it up as \(reference)@kubernetes, which does not exist (write NAMESPACE-NAME@kubernetescrd)"
+            }
+            guard parts[1] == "kubernetescrd" else {
+                outcome.unknown.append(UnknownConstruct(
+                    construct: "Middleware '\(reference)'", location: annotation.location,
+                    resolution: "it comes from Traefik's \(parts[1]) provider, which is not in the input, so what it does to these requests cannot be checked (a Gateway API route cannot refer to it either); put its configuration in a Middleware of the route's namespace and name that instead"))
                 continue
             }
-            apply(qualified: parts[0], ingress: ingress, at: annotation.location, to: &outcome, depth: 0)
+            apply(qualified: parts[0], namespace: ingress.namespace, at: annotation.location, to: &outcome, depth: 0)
         }
+        return nil
     }
 
     /// `namespace-name`: namespaces and names may both contain dashes, so the
     /// Middlewares in the input decide; without a match, the Ingress's own namespace is
     /// assumed when the reference starts with it.
-    private mutating func apply(qualified: String, ingress: IngressResource, at location: SourceLocation, to outcome: inout RequestOutcome, depth: Int) {
+    private mutating func apply(qualified: String, namespace ownNamespace: String, at location: SourceLocation, to outcome: inout RequestOutcome, depth: Int) {
         let known = resources.middlewares.values.filter { $0.namespace + "-" + $0.name == qualified }.sorted { $0.namespace < $1.namespace }
         if let middleware = known.first {
             apply(middleware, to: &outcome, at: location, depth: depth)
@@ -44,17 +57,21 @@ struct TraefikMiddlewares {
         }
         let namespace: String
         let name: String
-        if qualified.hasPrefix(ingress.namespace + "-") {
-            namespace = ingress.namespace
-            name = String(qualified.dropFirst(ingress.namespace.count + 1))
+        if qualified.hasPrefix(ownNamespace + "-") {
+            namespace = ownNamespace
+            name = String(qualified.dropFirst(ownNamespace.count + 1))
         } else if let dash = qualified.firstIndex(of: "-") {
             namespace = String(qualified[..<dash])
             name = String(qualified[qualified.index(after: dash)...])
         } else {
-            namespace = ingress.namespace
+            namespace = ownNamespace
             name = qualified
         }
-        diagnostics.append(.warning("Middleware \(qualified)@kubernetescrd is not in the input; authgate assumes it is \(namespace)/\(name) and refers to Middleware \(name) by name in the route's namespace without writing it — if it checks auth, add it to the input so the coverage check can see it", at: location))
+        // Traefik disables the router when the Middleware does not exist, and applies
+        // it when it does: either way the input does not say what the requests meet.
+        outcome.unknown.append(UnknownConstruct(
+            construct: "Middleware '\(qualified)@kubernetescrd'", location: location,
+            resolution: "it is not in the input (authgate would read it as \(namespace)/\(name)), so whether it checks auth, and whether Traefik found it at all, cannot be told; add it to the input (kubectl get middlewares.traefik.io -A -o yaml)"))
         outcome.passthrough.append(CopiedMiddleware(name: name, namespace: namespace, spec: nil, location: location))
     }
 
@@ -83,11 +100,26 @@ struct TraefikMiddlewares {
         case "chain":
             for entry in settings["middlewares"]?.sequence ?? [] {
                 guard let name = entry["name"]?.string else { continue }
+                // `NAMESPACE-NAME@kubernetescrd` in a chain is the qualified name, as in
+                // router.middlewares; another provider's name is not in the input.
+                if let at = name.firstIndex(of: "@") {
+                    let provider = name[name.index(after: at)...]
+                    if provider == "kubernetescrd" {
+                        apply(qualified: String(name[..<at]), namespace: middleware.namespace, at: entry.location, to: &outcome, depth: depth + 1)
+                    } else {
+                        outcome.unknown.append(UnknownConstruct(
+                            construct: "Middleware '\(name)' in chain \(middleware.namespace)/\(middleware.name)", location: entry.location,
+                            resolution: "it comes from Traefik's \(provider) provider, which is not in the input, so what it does to these requests cannot be checked"))
+                    }
+                    continue
+                }
                 let namespace = entry["namespace"]?.string ?? middleware.namespace
                 if let inner = resources.middlewares[namespace + "/" + name] {
                     apply(inner, to: &outcome, at: location, depth: depth + 1)
                 } else {
-                    diagnostics.append(.warning("chain \(middleware.namespace)/\(middleware.name) names Middleware \(namespace)/\(name), which is not in the input; it is referred to by name", at: entry.location))
+                    outcome.unknown.append(UnknownConstruct(
+                        construct: "Middleware \(namespace)/\(name) in chain \(middleware.namespace)/\(middleware.name)", location: entry.location,
+                        resolution: "it is not in the input, so whether it checks auth, and whether Traefik found it at all, cannot be told; add it to the input (kubectl get middlewares.traefik.io -A -o yaml)"))
                     outcome.passthrough.append(CopiedMiddleware(name: name, namespace: namespace, spec: nil, location: entry.location))
                 }
             }
