@@ -177,3 +177,112 @@ struct NginxAuthURLTests {
         #expect(NginxAuthAnnotations.variables(in: "https://a/$") == [])
     }
 }
+
+/// ingress-nginx's access annotations besides auth-url: basic and digest auth, the
+/// client address lists, client certificates, snippets, and its redirects.
+struct NginxAccessTests {
+    static func nginx(_ annotations: [String: String], path: String = "/", tls: Bool = false) -> String {
+        var text = ingress("app", path: path, className: "nginx", annotations: annotations)
+        if tls { text = text.replacingOccurrences(of: "spec:\n", with: "spec:\n  tls:\n  - hosts: [a.example.com]\n    secretName: a-tls\n") }
+        return text
+    }
+
+    static let htpasswd = """
+        ---
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: basic-auth, namespace: apps}
+        type: Opaque
+        data:
+          auth: \(Data("alice:$apr1$x9Yq2KQz$Dfgj8ZkzJKm7n3pB6b1Cf.\nbob:$2y$05$abcdefghijklmnopqrstuu5Z6ZgKlQm0l9g6Qq3K0mE1pSx8vW4yG\n".utf8).base64EncodedString())
+
+        """
+
+    @Test func basicAuthBecomesATraefikBasicAuthWithTheUsersOfTheSecret() throws {
+        let yaml = Self.htpasswd + Self.nginx(["nginx.ingress.kubernetes.io/auth-type": "basic", "nginx.ingress.kubernetes.io/auth-secret": "basic-auth", "nginx.ingress.kubernetes.io/auth-realm": "Staff only"])
+        let (result, diagnostics) = convertManifests(yaml)
+        let converted = try #require(result)
+        #expect(converted.failures.isEmpty)
+        #expect(routed(converted, host: "a.example.com", path: "/x").protected)
+        #expect(converted.yaml.contains("users: |\n    alice:$apr1$x9Yq2KQz$Dfgj8ZkzJKm7n3pB6b1Cf.\n    bob:$2y$05$"))
+        #expect(converted.yaml.contains("basicAuth:\n    secret: basic-auth-users\n    realm: Staff only"))
+        #expect(!diagnostics.warnings.contains { $0.message.contains("auth-type") })
+    }
+
+    @Test func anAuthMapSecretAndDigestAuthAreReadToo() throws {
+        let yaml = """
+            ---
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: users, namespace: apps}
+            stringData: {carol: "$2y$05$abcdefghijklmnopqrstuu5Z6ZgKlQm0l9g6Qq3K0mE1pSx8vW4yG"}
+
+            """ + Self.nginx(["nginx.ingress.kubernetes.io/auth-type": "digest", "nginx.ingress.kubernetes.io/auth-secret": "apps/users", "nginx.ingress.kubernetes.io/auth-secret-type": "auth-map"])
+        let (result, _) = convertManifests(yaml)
+        let converted = try #require(result)
+        #expect(converted.yaml.contains("digestAuth:"))
+        #expect(converted.yaml.contains("carol:$2y$05$"))
+        #expect(routed(converted, host: "a.example.com", path: "/").protected)
+    }
+
+    @Test func aBasicAuthSecretTheInputLacksKeepsTheAuthAndSaysHowToFillIt() throws {
+        let (result, diagnostics) = convertManifests(Self.nginx(["nginx.ingress.kubernetes.io/auth-type": "basic", "nginx.ingress.kubernetes.io/auth-secret": "basic-auth"]))
+        #expect(routed(result, host: "a.example.com", path: "/").protected)
+        #expect(diagnostics.warnings.contains { $0.message.contains("Secret apps/basic-auth with the users is not in the input") && $0.message.contains("base64 -d") })
+    }
+
+    @Test func anAllowListBecomesAnIPAllowListAndCountsAsProtection() throws {
+        let (result, _) = convertManifests(Self.nginx(["nginx.ingress.kubernetes.io/whitelist-source-range": "10.0.0.0/8, 192.168.1.0/24\n"]))
+        let converted = try #require(result)
+        #expect(converted.failures.isEmpty)
+        #expect(converted.yaml.contains("ipAllowList:\n    sourceRange:\n    - 10.0.0.0/8\n    - 192.168.1.0/24"))
+        #expect(converted.plan.sites[0].decisions.allSatisfy { $0.outcome.upstreams.isEmpty || $0.outcome.isProtected })
+    }
+
+    @Test func aBadRangeIsBadInput() {
+        let (result, diagnostics) = convertManifests(Self.nginx(["nginx.ingress.kubernetes.io/allowlist-source-range": "10.0.0.0/8,lan"]))
+        #expect(result == nil)
+        #expect(diagnostics.errors.first?.message == "'lan' in allowlist-source-range is not an IP address or CIDR range")
+    }
+
+    @Test(arguments: [
+        ("nginx.ingress.kubernetes.io/denylist-source-range", "203.0.113.0/24", "denylist-source-range"),
+        ("nginx.ingress.kubernetes.io/auth-tls-secret", "apps/ca", "auth-tls-secret (client certificates)"),
+        ("nginx.ingress.kubernetes.io/server-snippet", "location /admin { deny all; }", "server-snippet (deny, location)"),
+        ("nginx.ingress.kubernetes.io/configuration-snippet", "if ($http_x_token != s3cret) { return 403; }", "configuration-snippet (if, return)"),
+    ])
+    func accessTheOutputCannotExpressIsUnknown(_ key: String, _ value: String, _ construct: String) throws {
+        let (result, _) = convertManifests(Self.nginx([key: value]))
+        let unknown = try #require(result?.failures.first { $0.kind == .unknown })
+        #expect(unknown.unknown.map(\.construct) == [construct])
+    }
+
+    @Test func aSnippetWithoutAccessDirectivesIsAWarning() throws {
+        let (result, diagnostics) = convertManifests(Self.nginx(["nginx.ingress.kubernetes.io/configuration-snippet": "more_set_headers X-Frame-Options:DENY; proxy_set_header X-Forwarded-Prefix /;"]))
+        #expect(result?.failures.isEmpty == true)
+        #expect(diagnostics.warnings.contains { $0.message.contains("configuration-snippet is nginx configuration and cannot be migrated") })
+        #expect(NginxAuthAnnotations.directives(in: "more_set_headers \"a; deny\";\n# deny all;\nallow 10.0.0.0/8; deny all;") == ["more_set_headers", "allow", "deny"])
+    }
+
+    @Test func anIngressWithTLSRedirectsPlainHTTPToHTTPSByDefault() throws {
+        let (result, _) = convertManifests(Self.nginx([:], tls: true))
+        #expect(result?.plan.sites.first?.httpsRedirect == 308)
+        let (off, _) = convertManifests(Self.nginx(["nginx.ingress.kubernetes.io/ssl-redirect": "false"], tls: true))
+        #expect(off?.plan.sites.first?.httpsRedirect == nil)
+        let (forced, _) = convertManifests(Self.nginx(["nginx.ingress.kubernetes.io/force-ssl-redirect": "true"]))
+        #expect(forced?.plan.sites.first?.httpsRedirect == 308)
+    }
+
+    @Test func permanentRedirectAndAppRootAnswerWithRedirects() throws {
+        let (moved, _) = convertManifests(Self.nginx(["nginx.ingress.kubernetes.io/permanent-redirect": "https://new.example.com/start"]))
+        let movedConverted = try #require(moved)
+        #expect(movedConverted.failures.isEmpty)
+        #expect(movedConverted.yaml.contains("hostname: new.example.com"))
+        #expect(movedConverted.yaml.contains("statusCode: 301"))
+        let (root, _) = convertManifests(Self.nginx(["nginx.ingress.kubernetes.io/app-root": "/dashboard"]))
+        let rootConverted = try #require(root)
+        #expect(rootConverted.failures.isEmpty)
+        #expect(rootConverted.plan.sites[0].decisions.contains { $0.match == .exact("/") && $0.outcome.terminal == .redirect(Redirect(status: 302, path: "/dashboard")) })
+        #expect(routed(rootConverted, host: "a.example.com", path: "/x").backend == "apps/app:80")
+    }
+}

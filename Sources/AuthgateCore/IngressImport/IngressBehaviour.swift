@@ -21,6 +21,8 @@ struct IngressRouter: Sendable {
     var pendingAuth: (template: AuthProvider, path: String, location: SourceLocation)? = nil
     /// ingress-nginx: the nginx location this router is.
     var nginx: NginxLocation? = nil
+    /// ingress-nginx app-root: the redirect of `/`, which runs before every location.
+    var appRoot = false
 }
 
 /// What the controller did with a request: the routers whose host and path match, the
@@ -29,6 +31,32 @@ struct IngressRouter: Sendable {
 struct IngressBehaviour: SourceBehaviour {
     var routers: [IngressRouter]
     var boundaryPatterns: [PathPattern]
+
+    /// The plain request from an address in no allow list, and one from inside each
+    /// range an allow list names (ingress-nginx's whitelist-source-range).
+    var variants: [ProbeVariant] {
+        var ranges: [IPRange] = []
+        for router in routers { for range in router.outcome.allowedSources where !ranges.contains(range) { ranges.append(range) } }
+        guard !ranges.isEmpty else { return [ProbeVariant(request: .baseline, conditions: .none)] }
+        let address = [RequestVariant.outsideAddress, "203.0.113.9", "192.0.2.33", "2001:db8::7"].first { candidate in
+            !ranges.contains { $0.contains(candidate) }
+        } ?? RequestVariant.outsideAddress
+        return [ProbeVariant(request: RequestVariant(clientIP: address), conditions: .none)]
+            + ranges.map { ProbeVariant(request: RequestVariant(clientIP: $0.sampleAddress, clientRange: $0), conditions: .none) }
+    }
+
+    /// A client outside the router's allow list is answered 403 by the controller.
+    func outcome(host: String, path: String, request: RequestVariant) -> RequestOutcome {
+        var result = outcome(host: host, path: path)
+        guard !result.allowedSources.isEmpty else { return result }
+        guard result.allowedSources.contains(where: { $0.contains(request.clientIP) }) else {
+            var refused = RequestOutcome(terminal: .answeredByProxy(directive: "whitelist-source-range"))
+            refused.provenance = result.provenance
+            return refused
+        }
+        result.allowedSources = []
+        return result
+    }
 
     func outcome(host: String, path: String) -> RequestOutcome {
         guard routers.contains(where: { $0.ambiguity != nil }) else { return outcome(host: host, path: path, controller: nil).outcome }

@@ -203,6 +203,7 @@ public struct IngressImporter: Sendable {
         var pathMatcher = "PathPrefix"
         var fixedPriority: Int?
         var pendingAuth: (template: AuthProvider, path: String, location: SourceLocation)?
+        var nginxAccess: NginxAuthAnnotations.Access?
         switch controller {
         case .traefik:
             // Traefik decodes what follows the prefix without regard to case, and
@@ -252,6 +253,14 @@ public struct IngressImporter: Sendable {
             case .hostRelative(let template, let path, let location):
                 pendingAuth = (template, path, location)
             }
+            let access = try NginxAuthAnnotations.access(for: ingress, resources: resources, diagnostics: &diagnostics)
+            // ingress-nginx checks the allow list before auth (a refused client gets 403).
+            base.allowedSources = access.allowedSources
+            if let basic = access.basicAuth {
+                base.addAuth(register(basic, in: &middlewares.providers), at: basic.location ?? ingress.location)
+            }
+            base.unknown += access.unknown
+            nginxAccess = access
             NginxAuthAnnotations.warnAboutOthers(ingress, diagnostics: &diagnostics)
         }
         for entry in ingress.tls {
@@ -269,6 +278,16 @@ public struct IngressImporter: Sendable {
             var outcome = base
             outcome.terminal = .proxy([upstream])
             outcome.provenance.terminal = path?.location ?? backend.location
+            if let access = nginxAccess {
+                if access.forceSSLRedirect || host.map(access.sslRedirectHosts.contains) == true { outcome.httpsRedirect = 308 }
+                if let redirect = access.redirect, let target = AuthURL(redirect.url) {
+                    // Every request of the Ingress is answered with the redirect.
+                    outcome.terminal = .redirect(Redirect(status: redirect.status, scheme: target.scheme, hostname: String(target.authority.split(separator: ":").first ?? ""),
+                                                          port: target.authority.split(separator: ":").dropFirst().first.flatMap { Int($0) }, path: target.pathAndQuery))
+                    outcome.auth = []
+                    outcome.provenance.terminal = redirect.location
+                }
+            }
             var (match, rule) = self.match(path, controller: controller, pathMatcher: pathMatcher)
             if let nginx { match = nginx.exact ? .exact(nginx.path) : nginx.path == "/" ? .any : .prefix(nginx.path) }
             if case .regex(let expression) = match, let problem = RegexSafety.problem(in: expression) {
@@ -309,6 +328,15 @@ public struct IngressImporter: Sendable {
                 for location in NginxServers.locations(path.path, pathType: path.pathType, regex: regex) {
                     routers.append(try router(host: rule.host, path: path, backend: path.backend, defaultBackend: false, nginx: location))
                 }
+            }
+            if let appRoot = nginxAccess?.appRoot, let first = rule.paths.first {
+                // ingress-nginx: `if ($uri = /) { return 302 …app-root }` in the server.
+                var redirect = try router(host: rule.host, path: first, backend: first.backend, defaultBackend: false, nginx: NginxLocation(path: "/", exact: true, regex: false))
+                redirect.outcome.terminal = .redirect(Redirect(status: 302, path: appRoot.path))
+                redirect.outcome.auth = []
+                redirect.outcome.provenance.terminal = appRoot.location
+                redirect.appRoot = true
+                routers.append(redirect)
             }
         }
         return routers

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The objects an Ingress migration reads, typed, each with its position. Ingress in
 /// `networking.k8s.io/v1` and the legacy `networking.k8s.io/v1beta1` and
 /// `extensions/v1beta1` (`serviceName`/`servicePort`); Traefik Middleware in
@@ -10,6 +12,8 @@ struct IngressResources {
     var services: [String: ServiceResource] = [:]
     /// IngressClass objects by name.
     var classes: [String: IngressClassResource] = [:]
+    /// Secrets by `namespace/name`: their keys, values decoded (for basic-auth users).
+    var secrets: [String: [String: String]] = [:]
 
     static func read(_ objects: [ManifestObject], diagnostics: inout Diagnostics) throws(DiagnosticError) -> IngressResources {
         var resources = IngressResources()
@@ -38,6 +42,15 @@ struct IngressResources {
                     diagnostics.append(.note("Middleware \(namespace)/\(object.name) uses the removed API group traefik.containo.us; its copies are written as traefik.io/v1alpha1", at: object.location))
                 }
                 resources.middlewares[namespace + "/" + object.name] = MiddlewareResource(name: object.name, namespace: namespace, node: object.node["spec"], location: object.location)
+            case ("", "Secret"):
+                var values: [String: String] = [:]
+                for (key, value) in object.node["data"]?.entries ?? [] {
+                    if let text = value.string, let data = Data(base64Encoded: text.filter { !$0.isWhitespace }) { values[key] = String(decoding: data, as: UTF8.self) }
+                }
+                for (key, value) in object.node["stringData"]?.entries ?? [] {
+                    if let text = value.string { values[key] = text }
+                }
+                resources.secrets[namespace + "/" + object.name] = values
             case ("", "Service"):
                 var ports: [(name: String?, port: Int)] = []
                 for port in object.node["spec"]?["ports"]?.sequence ?? [] {

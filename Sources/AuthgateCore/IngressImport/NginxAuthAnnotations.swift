@@ -67,6 +67,141 @@ enum NginxAuthAnnotations {
         return .provider(template)
     }
 
+    /// What the access annotations other than `auth-url` do to the Ingress's requests.
+    struct Access {
+        var basicAuth: AuthProvider?
+        var allowedSources: [IPRange] = []
+        var unknown: [UnknownConstruct] = []
+        /// ssl-redirect (on by default for the hosts of an Ingress with TLS) and
+        /// force-ssl-redirect: plain-HTTP requests are sent to HTTPS with a 308.
+        var sslRedirectHosts: Set<String> = []
+        var forceSSLRedirect = false
+        /// permanent-redirect / temporal-redirect: every request is redirected.
+        var redirect: (url: String, status: Int, location: SourceLocation)?
+        /// app-root: a request for `/` is redirected there (302).
+        var appRoot: (path: String, location: SourceLocation)?
+    }
+
+    /// The nginx directives in a snippet that decide who gets what.
+    static let accessDirectives: Set<String> = ["allow", "deny", "auth_request", "return", "if", "satisfy", "auth_basic", "auth_basic_user_file", "rewrite", "access_by_lua", "access_by_lua_block", "rewrite_by_lua_block", "proxy_pass", "location"]
+
+    static func access(for ingress: IngressResource, resources: IngressResources, diagnostics: inout Diagnostics) throws(DiagnosticError) -> Access {
+        var access = Access()
+        func value(_ name: String) -> ManifestNode? { ingress.annotation(prefix + name) }
+        func text(_ name: String) -> String? { value(name)?.string?.trimmingCharacters(in: .whitespacesAndNewlines) }
+
+        if let type = text("auth-type")?.lowercased(), type == "basic" || type == "digest" {
+            let location = value("auth-type")!.location
+            guard let written = text("auth-secret"), !written.isEmpty else {
+                throw DiagnosticError("auth-type \(type) needs auth-secret (the Secret holding the users); ingress-nginx refuses the annotation without it", at: location)
+            }
+            let key = written.contains("/") ? written : ingress.namespace + "/" + written
+            var provider = AuthProvider(kind: .basicAuth, upstream: nil, endpoint: "", location: location)
+            provider.digest = type == "digest"
+            provider.realm = text("auth-realm")
+            if let data = resources.secrets[key] {
+                if text("auth-secret-type") == "auth-map" {
+                    provider.basicAuthUsers = data.keys.sorted().map { "\($0):\(data[$0]!.trimmingCharacters(in: .whitespacesAndNewlines))" }
+                } else {
+                    guard let file = data["auth"] else {
+                        throw DiagnosticError("Secret \(key) (auth-secret) has no key 'auth', where ingress-nginx reads the htpasswd lines of auth-file", at: value("auth-secret")!.location)
+                    }
+                    provider.basicAuthUsers = file.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+                }
+                for line in provider.basicAuthUsers where !type.isEmpty {
+                    let hash = line.split(separator: ":", maxSplits: provider.digest ? 2 : 1).last.map(String.init) ?? ""
+                    if !provider.digest && !(hash.hasPrefix("$2a$") || hash.hasPrefix("$2b$") || hash.hasPrefix("$2y$") || hash.hasPrefix("$apr1$") || hash.hasPrefix("{SHA}")) {
+                        diagnostics.append(.warning("a user of Secret \(key) has a password hash Traefik's basicAuth does not check (it takes bcrypt, apr1 MD5 and {SHA}); that user cannot log in until the hash is replaced (htpasswd -B)", at: value("auth-secret")!.location))
+                        break
+                    }
+                }
+            } else {
+                provider.missingUsersSecret = key
+            }
+            access.basicAuth = provider
+        } else if let type = value("auth-type") {
+            throw DiagnosticError("auth-type '\(type.string ?? "")' is not one ingress-nginx knows (basic, digest)", at: type.location)
+        }
+
+        let allow = value("allowlist-source-range") ?? value("whitelist-source-range")
+        if let allow {
+            for part in (allow.string ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init) where !part.isEmpty {
+                guard let range = IPRange(part) else {
+                    throw DiagnosticError("'\(part)' in \(value("allowlist-source-range") != nil ? "allowlist" : "whitelist")-source-range is not an IP address or CIDR range", at: allow.location)
+                }
+                access.allowedSources.append(range)
+            }
+        }
+        if let deny = value("denylist-source-range"), !(deny.string ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            access.unknown.append(UnknownConstruct(
+                construct: "denylist-source-range", location: deny.location,
+                resolution: "ingress-nginx refused these clients with 403; Traefik has no deny list, and Gateway API cannot match on the client address. Express it as an allow list (allowlist-source-range), or drop the annotation if the deny list no longer matters"))
+        }
+        if let secret = value("auth-tls-secret"), text("auth-tls-verify-client")?.lowercased() != "off" {
+            access.unknown.append(UnknownConstruct(
+                construct: "auth-tls-secret (client certificates)", location: secret.location,
+                resolution: "ingress-nginx asked clients for a certificate signed by \(secret.string ?? "the Secret's CA"); a Gateway checks client certificates on its HTTPS listener (Traefik: a TLSOption with clientAuth), which a route cannot set. Configure that on the listener, then drop the annotation"))
+        }
+        for name in ["configuration-snippet", "server-snippet", "auth-snippet"] {
+            guard let snippet = value(name), let body = snippet.string else { continue }
+            let used = Self.directives(in: body).filter { accessDirectives.contains($0) }
+            if let first = used.first {
+                access.unknown.append(UnknownConstruct(
+                    construct: "\(name) (\(Array(Set(used)).sorted().joined(separator: ", ")))", location: snippet.location,
+                    resolution: "the snippet's '\(first)' decides what these requests get, and nginx configuration has no Gateway API or Traefik equivalent; express it with Middlewares of the route's namespace, then drop the snippet"))
+            }
+        }
+        let hasTLS = !ingress.tls.isEmpty
+        if text("force-ssl-redirect")?.lowercased() == "true" { access.forceSSLRedirect = true }
+        if hasTLS && text("ssl-redirect")?.lowercased() != "false" {
+            for entry in ingress.tls {
+                // A TLS entry without hosts covers the Ingress's hosts (the default
+                // certificate).
+                let hosts = entry.hosts.isEmpty ? ingress.rules.compactMap(\.host) : entry.hosts
+                access.sslRedirectHosts.formUnion(hosts.map { $0.lowercased() })
+            }
+        }
+        if let url = text("temporal-redirect") ?? text("permanent-redirect"), !url.isEmpty {
+            let temporal = text("temporal-redirect") != nil
+            let codeText = text(temporal ? "temporal-redirect-code" : "permanent-redirect-code")
+            let status = codeText.flatMap(Int.init) ?? (temporal ? 302 : 301)
+            access.redirect = (url, status, value(temporal ? "temporal-redirect" : "permanent-redirect")!.location)
+        }
+        if let root = text("app-root"), root.hasPrefix("/") {
+            access.appRoot = (root, value("app-root")!.location)
+        }
+        return access
+    }
+
+    /// The directive names of an nginx snippet: the first word of each statement.
+    static func directives(in snippet: String) -> [String] {
+        var names: [String] = []
+        var atStart = true
+        var word = ""
+        var quote: Character?
+        for character in snippet {
+            if let open = quote {
+                if character == open { quote = nil }
+                continue
+            }
+            if character == "\"" || character == "'" { quote = character; atStart = false; continue }
+            if character == ";" || character == "{" || character == "}" || character == "\n" {
+                if !word.isEmpty && atStart { names.append(word) }
+                word = ""
+                atStart = true
+                continue
+            }
+            if character == "#" { word = ""; atStart = false; continue }
+            if character.isWhitespace {
+                if !word.isEmpty { if atStart { names.append(word) }; atStart = false; word = "" }
+                continue
+            }
+            if atStart { word.append(character) }
+        }
+        if !word.isEmpty && atStart { names.append(word) }
+        return names
+    }
+
     /// `$name` and `${name}` in an nginx value, in order.
     static func variables(in text: String) -> [String] {
         var found: [String] = []
@@ -90,10 +225,20 @@ enum NginxAuthAnnotations {
         for (key, value) in ingress.annotations where key.hasPrefix(prefix) {
             let name = String(key.dropFirst(prefix.count))
             switch name {
-            case "auth-url", "auth-response-headers", "auth-signin", "use-regex":
+            case "auth-url", "auth-response-headers", "auth-signin", "use-regex", "auth-type", "auth-secret", "auth-secret-type", "auth-realm",
+                 "whitelist-source-range", "allowlist-source-range", "denylist-source-range", "ssl-redirect", "force-ssl-redirect",
+                 "permanent-redirect", "permanent-redirect-code", "temporal-redirect", "temporal-redirect-code", "app-root":
                 continue
+            case "auth-tls-secret", "auth-tls-verify-client":
+                continue
+            case "configuration-snippet", "server-snippet" where !directives(in: value.string ?? "").contains(where: accessDirectives.contains):
+                diagnostics.append(.warning("\(name) is nginx configuration and cannot be migrated; check what it did (authgate found no access directive in it)", at: value.location))
             case "auth-method":
                 diagnostics.append(.warning("auth-method is not migrated: Traefik's forwardAuth sends the request's own method (preserveRequestMethod) or GET", at: value.location))
+            case "configuration-snippet", "server-snippet":
+                continue
+            case "auth-snippet" where directives(in: value.string ?? "").contains(where: accessDirectives.contains):
+                continue
             case "auth-snippet":
                 diagnostics.append(.warning("auth-snippet is nginx configuration and cannot be migrated; check what it did to the auth request", at: value.location))
             case _ where name.hasPrefix("auth-cache"):

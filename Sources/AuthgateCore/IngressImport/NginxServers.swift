@@ -40,6 +40,8 @@ enum NginxServers {
         var byHost: [String?: [Int]] = [:]
         for index in routers.indices where routers[index].nginx != nil { byHost[routers[index].host, default: []].append(index) }
         for (_, indices) in byHost {
+            for index in indices where routers[index].appRoot { routers[index].priority = Int.max / 2 }
+            let indices = indices.filter { !routers[$0].appRoot }
             let regexServer = indices.contains { routers[$0].nginx!.regex }
             guard regexServer else {
                 for index in indices {

@@ -112,6 +112,11 @@ public struct AuthProvider: Sendable, Hashable {
     public var basicAuthUsers: [String] = []
     /// Basic auth only: the realm, when the source set one.
     public var realm: String?
+    /// Basic auth only: HTTP digest auth (`htdigest` lines), Traefik's digestAuth.
+    public var digest = false
+    /// Basic auth only: the Secret the users come from, when the input did not hold it
+    /// (the user must fill the new Secret).
+    public var missingUsersSecret: String?
     /// Where an unauthenticated browser is sent, when the auth server does not redirect
     /// by itself (ingress-nginx `auth-signin`).
     public var signinURL: String?
@@ -155,7 +160,7 @@ public struct AuthProvider: Sendable, Hashable {
         lhs.kind == rhs.kind && lhs.upstream == rhs.upstream && lhs.endpoint == rhs.endpoint
             && lhs.copyHeaders == rhs.copyHeaders && lhs.renamedHeaders == rhs.renamedHeaders
             && lhs.trustedProxies == rhs.trustedProxies && lhs.authRequestHeaders == rhs.authRequestHeaders
-            && lhs.basicAuthUsers == rhs.basicAuthUsers && lhs.realm == rhs.realm && lhs.copied == rhs.copied && lhs.signinURL == rhs.signinURL && lhs.tls == rhs.tls
+            && lhs.basicAuthUsers == rhs.basicAuthUsers && lhs.realm == rhs.realm && lhs.digest == rhs.digest && lhs.missingUsersSecret == rhs.missingUsersSecret && lhs.copied == rhs.copied && lhs.signinURL == rhs.signinURL && lhs.tls == rhs.tls
     }
 
     public func hash(into hasher: inout Hasher) {

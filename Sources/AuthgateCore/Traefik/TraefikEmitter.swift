@@ -314,12 +314,15 @@ public struct TraefikEmitter: Sendable {
         }
         if provider.kind == .basicAuth {
             let secretName = name + "-users"
+            if let missing = provider.missingUsersSecret {
+                diagnostics.append(.warning("Secret \(missing) with the users is not in the input, so Secret \(namespace)/\(secretName) is written without users (nobody can log in): fill its 'users' key with the htpasswd lines, e.g. kubectl -n \(missing.split(separator: "/").first ?? "") get secret \(missing.split(separator: "/").last ?? "") -o jsonpath='{.data.auth}' | base64 -d, or add the Secret to the input", at: provider.location))
+            }
             let secret = KubeObject(
                 apiVersion: "v1", kind: "Secret", name: secretName, namespace: namespace, labels: KubeLabels.managed,
                 fields: [.init("type", .string("Opaque")), .init("stringData", .object([("users", .string(provider.basicAuthUsers.joined(separator: "\n") + "\n"))]))])
             let middleware = KubeObject(
                 apiVersion: "traefik.io/v1alpha1", kind: "Middleware", name: name, namespace: namespace, labels: KubeLabels.managed,
-                fields: [.init("spec", .object([("basicAuth", .object([("secret", .string(secretName)), ("realm", provider.realm.map(YAMLValue.string))]))]))])
+                fields: [.init("spec", .object([(provider.digest ? "digestAuth" : "basicAuth", .object([("secret", .string(secretName)), ("realm", provider.realm.map(YAMLValue.string))]))]))])
             return [secret, middleware]
         }
         guard var upstream = provider.upstream else { return [] }
