@@ -286,3 +286,47 @@ struct NginxAccessTests {
         #expect(routed(rootConverted, host: "a.example.com", path: "/x").backend == "apps/app:80")
     }
 }
+
+/// Flux's postBuild substitution: `${VAR}` in manifests is filled from the environment,
+/// and one nothing fills is an error where it stands in a host, a name or a URL.
+struct PostBuildSubstitutionTests {
+    static func convert(_ yaml: String, environment: [String: String]) -> (Conversion.Result?, Diagnostics) {
+        var diagnostics = Diagnostics()
+        let conversion = Conversion(fileSystem: InMemoryFileSystem([:]), environment: environment, forcedKind: .manifests, options: TraefikOptions())
+        let result = conversion.run([.init(path: "in.yaml", bytes: Array(yaml.utf8))], diagnostics: &diagnostics)
+        return (result, diagnostics)
+    }
+
+    @Test func variablesAreFilledFromTheEnvironment() throws {
+        let yaml = ingress("app", host: "app.${SECRET_DOMAIN}", className: "nginx", annotations: ["nginx.ingress.kubernetes.io/auth-url": "http://authelia.auth.svc.cluster.local:9091/api/verify?rd=https://auth.${SECRET_DOMAIN:=example.org}"])
+        let (result, diagnostics) = Self.convert(yaml, environment: ["SECRET_DOMAIN": "example.com"])
+        let converted = try #require(result)
+        #expect(converted.plan.sites.flatMap(\.hosts) == ["app.example.com"])
+        #expect(converted.yaml.contains("/api/verify?rd=https://auth.example.com"))
+        #expect(diagnostics.all.contains { $0.message == "filled in ${SECRET_DOMAIN} from the environment, as Flux's postBuild substitution would" })
+    }
+
+    @Test func anUnsetVariableInAHostIsAnErrorNamingIt() throws {
+        let (result, diagnostics) = Self.convert(ingress("app", host: "app.${SECRET_DOMAIN}"), environment: [:])
+        #expect(result == nil)
+        let error = try #require(diagnostics.errors.first)
+        #expect(error.message == "host 'app.${SECRET_DOMAIN}' holds ${SECRET_DOMAIN}, which nothing filled in: set SECRET_DOMAIN in the environment or an --env-file, as Flux's postBuild substitution (or envsubst) would")
+        #expect(error.location?.line == 10)
+    }
+
+    @Test func bashStyleOperationsAskForARenderedInput() throws {
+        let (_, diagnostics) = Self.convert(ingress("app", host: "app.${DOMAIN//./-}"), environment: ["DOMAIN": "example.com"])
+        #expect(diagnostics.errors.first?.message.contains("render the manifests first (flux build kustomization, or envsubst)") == true)
+    }
+
+    @Test func anEscapedVariableStaysLiteral() {
+        #expect(PostBuildSubstitution.apply("a $${X} b ${X}", environment: ["X": "1"]).text == "a ${X} b 1")
+        #expect(PostBuildSubstitution.apply("${Y:-d} ${Z:=e} ${W}", environment: ["Y": ""]).text == "d e ${W}")
+    }
+
+    @Test func anInvalidHostIsBadInputNotADroppedHost() throws {
+        let (result, diagnostics) = Self.convert(ingress("app", host: "__INGRESS_HOST__"), environment: [:])
+        #expect(result == nil)
+        #expect(diagnostics.errors.first?.message.contains("is not a host name") == true)
+    }
+}

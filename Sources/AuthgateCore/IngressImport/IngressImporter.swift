@@ -264,8 +264,12 @@ public struct IngressImporter: Sendable {
             NginxAuthAnnotations.warnAboutOthers(ingress, diagnostics: &diagnostics)
         }
         for entry in ingress.tls {
-            let secret = entry.secretName ?? "(none)"
-            diagnostics.append(.note("TLS for \(entry.hosts.isEmpty ? "every host" : entry.hosts.joined(separator: ", ")) uses Secret \(ingress.namespace)/\(secret): the Gateway's HTTPS listener needs it in certificateRefs (with a ReferenceGrant when the Gateway is in another namespace)", at: entry.location))
+            let hosts = entry.hosts.isEmpty ? "every host" : entry.hosts.joined(separator: ", ")
+            if let secret = entry.secretName {
+                diagnostics.append(.note("TLS for \(hosts) uses Secret \(ingress.namespace)/\(secret): the Gateway's HTTPS listener needs it in certificateRefs (with a ReferenceGrant when the Gateway is in another namespace)", at: entry.location))
+            } else {
+                diagnostics.append(.note("TLS for \(hosts) names no Secret, so the controller's default certificate served it: the Gateway's HTTPS listener needs a certificate of its own in certificateRefs", at: entry.location))
+            }
         }
         // ingress-nginx: use-regex, or a rewrite-target other than the path, makes every
         // location of the host a regular expression (NginxServers).
@@ -316,8 +320,12 @@ public struct IngressImporter: Sendable {
         }
         for rule in ingress.rules {
             if let host = rule.host, !HostName.isGatewayHostname(host) {
-                diagnostics.append(.warning("host '\(host)' is not a hostname Gateway API accepts; its paths are not migrated", at: rule.location))
-                continue
+                // The API server refuses such a host, so the cluster never served it.
+                let written = rule.writtenHost ?? host
+                if let variable = PostBuildSubstitution.unresolved(in: written) {
+                    throw DiagnosticError(PostBuildSubstitution.message("host", written, variable), at: rule.location)
+                }
+                throw DiagnosticError("host '\(host)' is not a host name (lower-case letters, digits, '-' and '.', at most one leading '*.'); the API server refuses it", at: rule.location)
             }
             for path in rule.paths {
                 guard controller == .nginx else {

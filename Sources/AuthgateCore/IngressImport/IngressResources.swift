@@ -28,6 +28,11 @@ struct IngressResources {
             }
             // Names from the input become object names, references and file names:
             // they must be Kubernetes names, never something like ../x.
+            for (field, value) in [("name", object.name), ("namespace", namespace)] where relevant {
+                if let variable = PostBuildSubstitution.unresolved(in: value) {
+                    throw DiagnosticError(PostBuildSubstitution.message("\(object.kind) \(field)", value, variable), at: object.node["metadata"]?[field]?.location ?? object.location)
+                }
+            }
             if relevant && !OutputDirectory.isSafeName(object.name) {
                 throw DiagnosticError("\(object.kind) name '\(object.name)' is not a valid Kubernetes name (lower-case letters, digits, '-' and '.')", at: object.node["metadata"]?["name"]?.location ?? object.location)
             }
@@ -81,6 +86,8 @@ struct IngressResource {
 
     struct Rule {
         var host: String?
+        /// The host as written (`host` is lower-cased).
+        var writtenHost: String? = nil
         var paths: [Path]
         var location: SourceLocation
     }
@@ -116,7 +123,7 @@ struct IngressResource {
                     path: path["path"]?.string ?? "", pathType: path["pathType"]?.string ?? "ImplementationSpecific",
                     backend: try IngressBackend(backendNode, legacy: legacy), location: path.location))
             }
-            rules.append(Rule(host: rule["host"]?.string?.lowercased(), paths: paths, location: rule.location))
+            rules.append(Rule(host: rule["host"]?.string?.lowercased(), writtenHost: rule["host"]?.string, paths: paths, location: rule.location))
         }
         tls = try Self.list(spec?["tls"], "spec.tls").map { entry in
             ((entry["hosts"]?.sequence ?? []).compactMap(\.string), entry["secretName"]?.string, entry.location)

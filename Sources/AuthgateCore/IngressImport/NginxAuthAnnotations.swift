@@ -32,6 +32,9 @@ enum NginxAuthAnnotations {
     static func externalAuth(for ingress: IngressResource, diagnostics: inout Diagnostics) throws(DiagnosticError) -> ExternalAuth {
         guard let url = ingress.annotation(prefix + "auth-url") else { return .none }
         let text = (url.string ?? "").trimmingWhitespace()
+        if let variable = PostBuildSubstitution.unresolved(in: String(text)), !NginxAuthAnnotations.isNginxVariable(variable) {
+            throw DiagnosticError(PostBuildSubstitution.message("auth-url", String(text), variable), at: url.location)
+        }
         guard let parsed = AuthURL(String(text)) else {
             throw DiagnosticError("auth-url '\(url.string ?? "")' is not an http:// or https:// URL with a host (ingress-nginx refuses the annotation and denies the Ingress's paths)", at: url.location)
         }
@@ -200,6 +203,13 @@ enum NginxAuthAnnotations {
         }
         if !word.isEmpty && atStart { names.append(word) }
         return names
+    }
+
+    /// `${host}`-style spellings of the variables nginx fills in (lower case, as nginx
+    /// names them), which are not Flux's.
+    static func isNginxVariable(_ variable: String) -> Bool {
+        let name = variable.dropFirst(2).dropLast()
+        return !name.isEmpty && name.allSatisfy { $0.isLowercase || $0 == "_" } && (hostVariables.contains("$" + name) || ["scheme", "request_uri", "escaped_request_uri", "uri", "args", "query_string", "remote_addr", "server_name"].contains(String(name)) || name.hasPrefix("http_") || name.hasPrefix("arg_") || name.hasPrefix("cookie_"))
     }
 
     /// `$name` and `${name}` in an nginx value, in order.

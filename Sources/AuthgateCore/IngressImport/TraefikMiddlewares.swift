@@ -87,6 +87,15 @@ struct TraefikMiddlewares {
         let copied = CopiedMiddleware(name: middleware.name, namespace: middleware.namespace, spec: middleware.node?.yamlValue, location: middleware.location)
         switch kind {
         case "forwardAuth":
+            if let address = settings["address"]?.string, let variable = PostBuildSubstitution.unresolved(in: address) {
+                // A forwardAuth Traefik could not call: nothing gets through it. The
+                // input is not what the cluster ran, though.
+                outcome.unknown.append(UnknownConstruct(
+                    construct: "forwardAuth address of Middleware \(middleware.namespace)/\(middleware.name)", location: settings["address"]?.location ?? middleware.location,
+                    resolution: PostBuildSubstitution.message("the address", address, variable)))
+                outcome.passthrough.append(copied)
+                return
+            }
             guard let address = settings["address"]?.string, let provider = forwardAuthProvider(address, settings: settings, copied: copied) else {
                 diagnostics.append(.warning("forwardAuth Middleware \(middleware.namespace)/\(middleware.name) has no usable address; it is copied as it is", at: middleware.location))
                 outcome.passthrough.append(copied)

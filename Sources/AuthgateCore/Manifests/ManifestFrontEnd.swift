@@ -18,12 +18,17 @@ public struct ManifestFrontEnd: Sendable {
     }
 
     /// The objects of a YAML stream; documents that are not objects are warnings.
-    public func objects(text: String, file: String, diagnostics: inout Diagnostics) throws(DiagnosticError) -> [ManifestObject] {
+    public func objects(text: String, file: String, environment: [String: String] = [:], diagnostics: inout Diagnostics) throws(DiagnosticError) -> [ManifestObject] {
         var objects: [ManifestObject] = []
         var budget = nodeBudget
         // Editors on Windows start a file with a byte order mark; it is not part of the
         // YAML (libyaml would read it as content of the first key when handed a String).
-        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        var text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        let (substituted, names) = PostBuildSubstitution.apply(text, environment: environment)
+        if !names.isEmpty {
+            text = substituted
+            diagnostics.append(.note("filled in \(names.map { "${\($0)}" }.joined(separator: ", ")) from the environment, as Flux's postBuild substitution would", at: SourceLocation(file: file, line: 1, column: 1)))
+        }
         do {
             let parser = try Yams.Parser(yaml: text)
             while let root = try parser.nextRoot() {

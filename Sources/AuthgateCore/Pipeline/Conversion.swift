@@ -44,7 +44,9 @@ public struct Conversion: Sendable {
                     if forcedKind == .caddyfile {
                         throw DiagnosticError("\(input.path) is a directory; a Caddyfile input must be a file", at: nil)
                     }
-                    manifests += try ManifestDirectory(fileSystem: fileSystem).objects(below: input.path, diagnostics: &diagnostics)
+                    var directory = ManifestDirectory(fileSystem: fileSystem)
+                    directory.environment = environment
+                    manifests += try directory.objects(below: input.path, diagnostics: &diagnostics)
                     readManifests = true
                     continue
                 }
@@ -57,15 +59,18 @@ public struct Conversion: Sendable {
                     importer.environment = environment
                     plan.append(try importer.plan(from: document, diagnostics: &diagnostics))
                 case .manifests:
-                    manifests += try ManifestFrontEnd().objects(text: String(decoding: bytes, as: UTF8.self), file: input.name, diagnostics: &diagnostics)
+                    manifests += try ManifestFrontEnd().objects(text: String(decoding: bytes, as: UTF8.self), file: input.name, environment: environment, diagnostics: &diagnostics)
                     readManifests = true
                 }
             }
             if readManifests {
+                let unread = Self.unconvertedRouting(manifests, diagnostics: &diagnostics)
+                let ingressPlan = try ingressImporter.plan(from: manifests, diagnostics: &diagnostics)
                 if !manifests.contains(where: { $0.kind == "Ingress" }) {
-                    diagnostics.append(.warning("the manifests hold no Ingress, so there is nothing to convert", at: nil))
+                    let hint = unread.contains("HelmRelease") ? " (render HelmReleases and chart values first: helm template … > rendered.yaml)" : unread.isEmpty ? "" : " (the \(unread.sorted().joined(separator: ", ")) objects are named above)"
+                    throw DiagnosticError("the manifests hold no Ingress, so there is nothing to convert\(hint)", at: nil)
                 }
-                plan.append(try ingressImporter.plan(from: manifests, diagnostics: &diagnostics))
+                plan.append(ingressPlan)
             }
             if diagnostics.hasErrors { return nil }
             var emission = TraefikEmitter(options: options).emit(plan, diagnostics: &diagnostics)
@@ -97,8 +102,35 @@ public struct Conversion: Sendable {
 
 /// Every `.yaml`, `.yml` and `.json` file below a directory, in sorted order, skipping
 /// dot files; at most 32 levels deep (a symlink loop would otherwise recurse forever).
+extension Conversion {
+    /// Objects that route traffic but that authgate does not convert, each named where
+    /// it stands (never skipped without a word); returns their kinds.
+    static func unconvertedRouting(_ objects: [ManifestObject], diagnostics: inout Diagnostics) -> Set<String> {
+        var kinds = Set<String>()
+        for object in objects {
+            let name = "'\(object.namespace ?? "default")/\(object.name)'"
+            switch (object.group, object.kind) {
+            case ("traefik.io", "IngressRoute"), ("traefik.containo.us", "IngressRoute"), ("traefik.io", "IngressRouteTCP"), ("traefik.containo.us", "IngressRouteTCP"),
+                 ("traefik.io", "IngressRouteUDP"), ("traefik.containo.us", "IngressRouteUDP"), ("traefik.io", "TraefikService"), ("traefik.containo.us", "TraefikService"),
+                 ("traefik.io", "ServersTransport"), ("traefik.containo.us", "ServersTransport"):
+                diagnostics.append(.warning("\(object.kind) \(name) is not converted: authgate reads Ingresses (and the Middlewares, Services and Secrets they use); the routes it makes are not migrated", at: object.location))
+            case ("gateway.networking.k8s.io", "HTTPRoute"), ("gateway.networking.k8s.io", "GRPCRoute"):
+                diagnostics.append(.note("\(object.kind) \(name) is already Gateway API; authgate leaves it as it is (its routes may compete with the converted ones for the same hosts)", at: object.location))
+            case ("helm.toolkit.fluxcd.io", "HelmRelease"):
+                diagnostics.append(.warning("HelmRelease \(name) makes its Ingresses only when Helm renders it; render it first (helm template with its values) and give authgate the result", at: object.location))
+            default:
+                continue
+            }
+            kinds.insert(object.kind)
+        }
+        return kinds
+    }
+}
+
 public struct ManifestDirectory {
     public var fileSystem: any InputFileSystem
+    /// For `${VAR}` (Flux's postBuild substitution).
+    public var environment: [String: String] = [:]
 
     public init(fileSystem: any InputFileSystem) {
         self.fileSystem = fileSystem
@@ -118,7 +150,7 @@ public struct ManifestDirectory {
             let lower = name.lowercased()
             guard lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") || lower.hasSuffix(".json") else { continue }
             let bytes = try ConversionInput(path: child).read(from: fileSystem)
-            objects += try ManifestFrontEnd().objects(text: String(decoding: bytes, as: UTF8.self), file: child, diagnostics: &diagnostics)
+            objects += try ManifestFrontEnd().objects(text: String(decoding: bytes, as: UTF8.self), file: child, environment: environment, diagnostics: &diagnostics)
         }
         return objects
     }
