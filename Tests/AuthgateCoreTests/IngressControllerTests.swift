@@ -330,3 +330,32 @@ struct PostBuildSubstitutionTests {
         #expect(diagnostics.errors.first?.message.contains("is not a host name") == true)
     }
 }
+
+/// Traefik 1.7's annotations, read as 1.7 ran them (later Traefiks ignore them, so
+/// reading them can only add protection).
+struct TraefikV1AnnotationTests {
+    @Test func forwardAuthOfTraefik1IsAForwardAuth() throws {
+        let (result, diagnostics) = convertManifests(ingress("app", className: "traefik", annotations: [
+            "ingress.kubernetes.io/auth-type": "forward",
+            "ingress.kubernetes.io/auth-url": "http://traefik-forward-auth.auth.svc.cluster.local:4181",
+            "ingress.kubernetes.io/auth-response-headers": "X-Forwarded-User",
+        ]))
+        let converted = try #require(result)
+        #expect(converted.failures.isEmpty)
+        #expect(routed(converted, host: "a.example.com", path: "/").protected)
+        #expect(converted.yaml.contains("address: http://traefik-forward-auth.auth.svc.cluster.local:4181/"))
+        #expect(diagnostics.warnings.contains { $0.message.contains("Traefik 2 and later ignore Traefik 1.7's annotations") })
+    }
+
+    @Test func basicAuthAndTheAllowListOfTraefik1AreReadToo() throws {
+        let (result, _) = convertManifests(ingress("app", className: "traefik", annotations: [
+            "traefik.ingress.kubernetes.io/auth-type": "basic",
+            "traefik.ingress.kubernetes.io/auth-secret": "users",
+            "ingress.kubernetes.io/whitelist-source-range": "10.0.0.0/8",
+        ]))
+        let converted = try #require(result)
+        #expect(converted.yaml.contains("basicAuth:"))
+        #expect(converted.yaml.contains("ipAllowList:"))
+        #expect(converted.failures.isEmpty)
+    }
+}

@@ -174,6 +174,56 @@ public struct IngressImporter: Sendable {
         }
     }
 
+    /// Traefik 1.7's access annotations, under `ingress.kubernetes.io/` or
+    /// `traefik.ingress.kubernetes.io/`.
+    static let traefikV1Keys: Set<String> = ["auth-type", "auth-url", "auth-response-headers", "auth-trust-headers", "auth-secret", "auth-header-field", "auth-remove-header", "whitelist-source-range", "whitelist-x-forwarded-for"]
+
+    /// Traefik 1.7 read forward and basic auth and an allow list from annotations;
+    /// Traefik 2 and later ignore them, so the same Ingress is public there. authgate
+    /// reads them as 1.7 ran them, which can only add protection, and says so.
+    private func applyTraefikV1(_ ingress: IngressResource, resources: IngressResources, to base: inout RequestOutcome, providers: inout [AuthProvider], diagnostics: inout Diagnostics) throws(DiagnosticError) {
+        func value(_ key: String) -> ManifestNode? { ingress.annotation("ingress.kubernetes.io/" + key) ?? ingress.annotation(Self.traefikPrefix + key) }
+        func text(_ key: String) -> String? { value(key)?.string?.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let note = "Traefik 2 and later ignore Traefik 1.7's annotations, so if the cluster runs Traefik 2 or 3 these paths are served without it today"
+        if let type = text("auth-type")?.lowercased(), let node = value("auth-type") {
+            switch type {
+            case "forward":
+                guard let url = text("auth-url"), let upstream = IngressAuthAddress.upstream(url) else {
+                    throw DiagnosticError("auth-type forward needs auth-url with an http(s) URL, as Traefik 1.7 required", at: (value("auth-url") ?? node).location)
+                }
+                let endpoint = AuthURL(url)?.pathAndQuery ?? IngressAuthAddress.path(url)
+                let headers = (text("auth-response-headers") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                let provider = AuthProvider(kind: AuthProvider.kind(forEndpoint: endpoint), upstream: upstream, endpoint: endpoint, copyHeaders: headers, location: node.location)
+                base.addAuth(register(provider, in: &providers), at: node.location)
+                diagnostics.append(.warning("auth-type forward is Traefik 1.7's forward auth; authgate converts it as 1.7 ran it (\(note))", at: node.location))
+            case "basic":
+                guard let secretName = text("auth-secret") else {
+                    throw DiagnosticError("auth-type basic needs auth-secret, as Traefik 1.7 required", at: node.location)
+                }
+                var provider = AuthProvider(kind: .basicAuth, upstream: nil, endpoint: "", location: node.location)
+                let key = ingress.namespace + "/" + secretName
+                if let data = resources.secrets[key], let file = data["auth"] ?? data["users"] {
+                    provider.basicAuthUsers = file.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+                } else {
+                    provider.missingUsersSecret = key
+                }
+                base.addAuth(register(provider, in: &providers), at: node.location)
+                diagnostics.append(.warning("auth-type basic is Traefik 1.7's basic auth; authgate converts it as 1.7 ran it (\(note))", at: node.location))
+            default:
+                base.unknown.append(UnknownConstruct(construct: "auth-type '\(type)'", location: node.location, resolution: "Traefik 1.7 knew forward and basic; what this one did cannot be told"))
+            }
+        }
+        if let ranges = value("whitelist-source-range") {
+            for part in (ranges.string ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init) where !part.isEmpty {
+                guard let range = IPRange(part) else {
+                    throw DiagnosticError("'\(part)' in whitelist-source-range is not an IP address or CIDR range", at: ranges.location)
+                }
+                base.allowedSources.append(range)
+            }
+            diagnostics.append(.warning("whitelist-source-range is Traefik 1.7's allow list; authgate converts it as 1.7 ran it (\(note))", at: ranges.location))
+        }
+    }
+
     /// The `router.*` annotations Traefik 3.7's Ingress provider reads (RouterIng).
     static func isKnownRouterKey(_ name: String) -> Bool {
         let known: Set<String> = [
@@ -190,7 +240,7 @@ public struct IngressImporter: Sendable {
     /// The controllers whose annotations the Ingress carries.
     static func annotationFamilies(_ ingress: IngressResource) -> [Controller] {
         var families: [Controller] = []
-        if ingress.annotations.contains(where: { $0.key.lowercased().hasPrefix(traefikPrefix) }) { families.append(.traefik) }
+        if ingress.annotations.contains(where: { $0.key.lowercased().hasPrefix(traefikPrefix) || $0.key.hasPrefix("ingress.kubernetes.io/") }) { families.append(.traefik) }
         if ingress.annotations.contains(where: { $0.key.hasPrefix(NginxAuthAnnotations.prefix) }) { families.append(.nginx) }
         return families
     }
@@ -237,12 +287,15 @@ public struct IngressImporter: Sendable {
                     diagnostics.append(.note("\(name): TLS is the Gateway listener's job (its certificateRefs), not the route's", at: value.location))
                 case _ where name.hasPrefix("router."):
                     diagnostics.append(.warning("Traefik annotation \(name) is not migrated", at: value.location))
+                case _ where Self.traefikV1Keys.contains(name):
+                    continue
                 default:
                     // Only router.* keys are read on an Ingress (service.* belong on
                     // the Service); Traefik drops the others without a word.
                     diagnostics.append(.warning("Traefik annotation \(name) has no effect on an Ingress (Traefik reads only router.* there\(name.hasPrefix("service.") ? "; service.* annotations belong on the Service" : "")); nothing to migrate", at: value.location))
                 }
             }
+            try applyTraefikV1(ingress, resources: resources, to: &base, providers: &middlewares.providers, diagnostics: &diagnostics)
         case .nginx:
             switch try NginxAuthAnnotations.externalAuth(for: ingress, diagnostics: &diagnostics) {
             case .none: break
