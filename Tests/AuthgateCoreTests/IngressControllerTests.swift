@@ -359,3 +359,23 @@ struct TraefikV1AnnotationTests {
         #expect(converted.failures.isEmpty)
     }
 }
+
+/// A directory with a kustomization.yaml is read as `kustomize build` reads it: its
+/// resources only, its namespace on every namespaced object.
+struct KustomizationTests {
+    @Test func resourcesAndNamespaceAreApplied() throws {
+        let files = InMemoryFileSystem([
+            "app/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: media\nresources:\n- ingress.yaml\n- ../shared\npatches:\n- path: patch.yaml\n",
+            "app/ingress.yaml": ingress("jellyfin", namespace: "default", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "media-sso@kubernetescrd"]),
+            "app/unlisted.yaml": ingress("stray", host: "stray.example.com"),
+            "shared/kustomization.yaml": "resources: [middleware.yaml]\n",
+            "shared/middleware.yaml": forwardAuthMiddleware.replacingOccurrences(of: "namespace: apps", with: "namespace: other"),
+        ])
+        var diagnostics = Diagnostics()
+        let conversion = Conversion(fileSystem: files, environment: [:], forcedKind: .manifests, options: TraefikOptions())
+        let result = try #require(conversion.run([.init(path: "app")], diagnostics: &diagnostics))
+        #expect(result.plan.sites.flatMap(\.hosts) == ["a.example.com"])
+        #expect(routed(result, host: "a.example.com", path: "/") == ("media/app:80", true))
+        #expect(diagnostics.warnings.contains { $0.message.contains("kustomization field 'patches' is not applied by authgate; run kustomize build app") })
+    }
+}

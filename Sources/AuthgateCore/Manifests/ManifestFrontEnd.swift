@@ -77,10 +77,33 @@ public struct ManifestFrontEnd: Sendable {
         }
         let metadata = node["metadata"]
         guard let name = metadata?["name"]?.string, !name.isEmpty else {
-            diagnostics.append(.warning("\(kind) without metadata.name; skipped", at: metadata?.location ?? node.location))
+            // The API server refuses an object without a name: for the kinds authgate
+            // converts from, the input is not what the cluster ran.
+            if ["Ingress", "Middleware", "Service", "Secret", "IngressClass"].contains(kind) {
+                diagnostics.append(Diagnostic(.error, "\(kind) without metadata.name: the API server refuses it, so this is not what the cluster ran (a template or test fixture?)", at: metadata?.location ?? node.location))
+            } else {
+                diagnostics.append(.warning("\(kind) without metadata.name; skipped", at: metadata?.location ?? node.location))
+            }
             return
         }
         objects.append(ManifestObject(apiVersion: apiVersion, kind: kind, name: name, namespace: metadata?["namespace"]?.string, node: node))
+    }
+
+    /// The first document of a stream as a node (a kustomization, which is no object
+    /// of the cluster).
+    public func firstNode(text: String, file: String, diagnostics: inout Diagnostics) throws(DiagnosticError) -> ManifestNode? {
+        var budget = nodeBudget
+        do {
+            let parser = try Yams.Parser(yaml: text)
+            guard let root = try parser.nextRoot() else { return nil }
+            return try ManifestNode.convert(root, file: file, budget: &budget, diagnostics: &diagnostics)
+        } catch let error as YamlError {
+            throw Self.diagnostic(for: error, file: file)
+        } catch let error as DiagnosticError {
+            throw error
+        } catch {
+            throw DiagnosticError("cannot read YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
+        }
     }
 
     /// The documents of a stream, with their kinds (the input check's summary).

@@ -141,7 +141,11 @@ public struct ManifestDirectory {
             throw DiagnosticError("\(path): directories nested more than 32 deep (a symlink loop?)", at: nil)
         }
         var objects: [ManifestObject] = []
-        for name in fileSystem.entries(ofDirectory: path).sorted() where !name.hasPrefix(".") {
+        let entries = fileSystem.entries(ofDirectory: path)
+        if let file = ["kustomization.yaml", "kustomization.yml", "Kustomization"].first(where: entries.contains) {
+            return try kustomization(Path.join(path, file), in: path, depth: depth, diagnostics: &diagnostics)
+        }
+        for name in entries.sorted() where !name.hasPrefix(".") {
             let child = Path.join(path, name)
             if fileSystem.isDirectory(child) {
                 objects += try self.objects(below: child, depth: depth + 1, diagnostics: &diagnostics)
@@ -151,6 +155,47 @@ public struct ManifestDirectory {
             guard lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") || lower.hasSuffix(".json") else { continue }
             let bytes = try ConversionInput(path: child).read(from: fileSystem)
             objects += try ManifestFrontEnd().objects(text: String(decoding: bytes, as: UTF8.self), file: child, environment: environment, diagnostics: &diagnostics)
+        }
+        return objects
+    }
+
+    /// A directory kustomize builds: only its `resources` (and `components`), with its
+    /// `namespace` set on every namespaced object, as `kustomize build` does. Other
+    /// transformers (patches, generators, name prefixes…) are warnings: authgate does
+    /// not run them.
+    private func kustomization(_ file: String, in path: String, depth: Int, diagnostics: inout Diagnostics) throws(DiagnosticError) -> [ManifestObject] {
+        let bytes = try ConversionInput(path: file).read(from: fileSystem)
+        guard let root = try ManifestFrontEnd().firstNode(text: String(decoding: bytes, as: UTF8.self), file: file, diagnostics: &diagnostics), root.entries != nil else {
+            throw DiagnosticError("\(file) is not a kustomization (a mapping with resources:)", at: SourceLocation(file: file, line: 1, column: 1))
+        }
+        let read: Set<String> = ["apiVersion", "kind", "resources", "components", "namespace", "commonLabels", "labels", "commonAnnotations"]
+        for (key, value) in root.entries ?? [] where !read.contains(key) {
+            diagnostics.append(.warning("kustomization field '\(key)' is not applied by authgate; run kustomize build \(path) (or flux build kustomization) and give authgate the result", at: value.location))
+        }
+        var objects: [ManifestObject] = []
+        for field in ["resources", "components"] {
+            for entry in root[field]?.sequence ?? [] {
+                guard let relative = entry.string else { continue }
+                if relative.contains("://") || relative.hasPrefix("github.com/") {
+                    diagnostics.append(.warning("kustomization resource '\(relative)' is remote; authgate reads only local files (run kustomize build)", at: entry.location))
+                    continue
+                }
+                let target = Path.join(path, relative)
+                if fileSystem.isDirectory(target) {
+                    objects += try self.objects(below: target, depth: depth + 1, diagnostics: &diagnostics)
+                } else if fileSystem.exists(target) {
+                    let content = try ConversionInput(path: target).read(from: fileSystem)
+                    objects += try ManifestFrontEnd().objects(text: String(decoding: content, as: UTF8.self), file: target, environment: environment, diagnostics: &diagnostics)
+                } else {
+                    throw DiagnosticError("kustomization resource '\(relative)' does not exist (\(target))", at: entry.location)
+                }
+            }
+        }
+        if let namespace = root["namespace"]?.string {
+            let clusterScoped: Set<String> = ["Namespace", "IngressClass", "GatewayClass", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume", "StorageClass"]
+            for index in objects.indices where !clusterScoped.contains(objects[index].kind) {
+                objects[index].namespace = namespace
+            }
         }
         return objects
     }
