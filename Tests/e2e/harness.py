@@ -285,7 +285,7 @@ class Harness:
             if os.path.exists(manifests):
                 # The source objects, served by a second real Traefik (source_traefik.py).
                 self.source = SourceSide(self, manifests)
-                self.source.start(folder, self.source_arguments(), free_port)
+                self.source.start(folder, self.source_arguments(), free_port, self.sample_words())
             try:
                 self.ports = ports
                 self.listener_port = ports[self.expectations.get("listener", "web")]
@@ -470,13 +470,16 @@ class Harness:
 
     # -- the differential against real Traefik serving the source -----------------------
 
+    def sample_words(self):
+        args_path = os.path.join(self.sample_dir, "args")
+        if not os.path.exists(args_path):
+            return []
+        with open(args_path) as handle:
+            return handle.read().split()
+
     def source_arguments(self):
         """Provider settings the sample's own flags say the source ran with."""
-        words = []
-        args_path = os.path.join(self.sample_dir, "args")
-        if os.path.exists(args_path):
-            with open(args_path) as handle:
-                words = handle.read().split()
+        words = self.sample_words()
         arguments = []
         if "--traefik-strict-prefix" in words:
             arguments.append("--providers.kubernetesIngress.strictPrefixMatching=true")
@@ -488,6 +491,9 @@ class Harness:
             warnings = handle.read()
         if theirs["backend"] is None and ours["backend"] is None and theirs.get("location") is None and ours.get("location") is None:
             return "neither reaches a backend; only the error answer differs"
+        if ours.get("auth ran") and not theirs.get("auth ran") and ours["backend"] in (theirs["backend"], None) \
+                and "is Traefik 1.7's" in warnings:
+            return "authgate reads Traefik 1.7's annotations as 1.7 ran them (it warned); the oracle, Traefik 3, ignores them"
         known = self.source.known_difference(check["host"], check["path"])
         if known:
             return known

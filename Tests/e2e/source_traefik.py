@@ -315,10 +315,29 @@ class SourceSide:
 
     # -- running ------------------------------------------------------------------------
 
-    def start(self, folder, arguments, free_port):
+    def default_controller(self, arguments):
+        """Which controller took Ingresses without a class in the cluster: the input's
+        IngressClass marked is-default-class, else the sample's --default-ingress-class."""
+        for obj in self.objects:
+            annotations = obj["metadata"].get("annotations") or {}
+            if obj["kind"] == "IngressClass" and str(annotations.get("ingressclass.kubernetes.io/is-default-class", "")).lower() == "true":
+                return "nginx" if obj.get("spec", {}).get("controller") == "k8s.io/ingress-nginx" else "traefik"
+        for flag, value in zip(arguments, arguments[1:]):
+            if flag == "--default-ingress-class":
+                return "nginx" if "nginx" in value else "traefik"
+        return "traefik"
+
+    def start(self, folder, arguments, free_port, sample_words=()):
         self.map_backends()
         self.map_auth()
         self.classes()
+        if self.default_controller(list(sample_words)) == "nginx":
+            # Traefik's ingress-nginx provider reads no default class: it takes the
+            # class-less Ingresses only when told to, and its Ingress provider must
+            # then leave them alone.
+            arguments = arguments + ["--providers.kubernetesIngressNGINX.watchIngressWithoutClass=true",
+                                     "--providers.kubernetesIngress.ingressClass=traefik"]
+            self.note("class-less Ingresses go to the ingress-nginx provider (the default class is ingress-nginx's)")
         self.kube = FakeKube(self.served())
         self.kube.__enter__()
         kubeconfig = os.path.join(folder, "source-kubeconfig")

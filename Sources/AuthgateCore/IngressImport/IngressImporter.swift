@@ -58,6 +58,7 @@ public struct IngressImporter: Sendable {
         }
         try NginxServers.rank(&routers)
         resolveHostRelativeAuth(&routers, providers: &middlewares.providers)
+        specializeSigninURLs(&routers, providers: &middlewares.providers, diagnostics: &diagnostics)
         diagnostics.append(contentsOf: middlewares.diagnostics)
         var plan = MigrationPlan(sites: try sites(from: routers, providers: middlewares.providers, diagnostics: &diagnostics), authProviders: middlewares.providers)
         plan.replacedObjects = replaced
@@ -235,6 +236,45 @@ public struct IngressImporter: Sendable {
         // router.tls.domains.N.main / .sans
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 5 && parts[0] == "router" && parts[1] == "tls" && parts[2] == "domains" && Int(parts[3]) != nil && (parts[4] == "main" || parts[4] == "sans")
+    }
+
+    /// Traefik uses `authSigninURL` as written, where nginx filled in its variables for
+    /// each request: `$host` (and `$http_host`, `$best_http_host`) becomes the router's
+    /// host, `$scheme` https; a query parameter holding any other variable (`rd=
+    /// $escaped_request_uri`) is left out, with a warning saying where users land.
+    private func specializeSigninURLs(_ routers: inout [IngressRouter], providers: inout [AuthProvider], diagnostics: inout Diagnostics) {
+        var warned = Set<String>()
+        for index in routers.indices {
+            for (position, providerIndex) in routers[index].outcome.auth.enumerated() {
+                guard let signin = providers[providerIndex].signinURL, signin.contains("$") else { continue }
+                var text = signin
+                if let host = routers[index].host, !host.hasPrefix("*.") {
+                    for variable in ["$best_http_host", "$http_host", "$host", "${host}"] { text = text.replacingOccurrences(of: variable, with: host) }
+                }
+                text = text.replacingOccurrences(of: "$scheme", with: "https")
+                var dropped: [String] = []
+                if let mark = text.firstIndex(of: "?") {
+                    let kept = text[text.index(after: mark)...].split(separator: "&").filter { parameter in
+                        if parameter.contains("$") { dropped.append(String(parameter)); return false }
+                        return true
+                    }
+                    text = String(text[..<mark]) + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
+                }
+                if text.contains("$") {
+                    if warned.insert(signin).inserted {
+                        diagnostics.append(.warning("auth-signin '\(signin)' holds nginx variables Traefik cannot fill in (it uses authSigninURL as written); it is left out, so a user without a session gets the auth server's 401 instead of the login page", at: providers[providerIndex].location))
+                    }
+                    text = ""
+                } else if !dropped.isEmpty, warned.insert(signin).inserted {
+                    diagnostics.append(.warning("auth-signin '\(signin)': Traefik uses authSigninURL as written, so \(dropped.joined(separator: ", ")) cannot be filled in and is left out; after logging in, users land where the auth server sends them by default instead of the page they asked for", at: providers[providerIndex].location))
+                }
+                var specialized = providers[providerIndex]
+                specialized.signinURL = text.isEmpty ? nil : text
+                let registered: Int
+                if let found = providers.firstIndex(of: specialized) { registered = found } else { providers.append(specialized); registered = providers.count - 1 }
+                routers[index].outcome.auth[position] = registered
+            }
+        }
     }
 
     /// The controllers whose annotations the Ingress carries.
