@@ -168,12 +168,13 @@ public struct ManifestDirectory {
         guard let root = try ManifestFrontEnd().firstNode(text: String(decoding: bytes, as: UTF8.self), file: file, diagnostics: &diagnostics), root.entries != nil else {
             throw DiagnosticError("\(file) is not a kustomization (a mapping with resources:)", at: SourceLocation(file: file, line: 1, column: 1))
         }
-        let read: Set<String> = ["apiVersion", "kind", "resources", "components", "namespace", "commonLabels", "labels", "commonAnnotations"]
+        let read: Set<String> = ["apiVersion", "kind", "resources", "bases", "components", "namespace", "commonLabels", "labels", "commonAnnotations"]
         for (key, value) in root.entries ?? [] where !read.contains(key) {
             diagnostics.append(.warning("kustomization field '\(key)' is not applied by authgate; run kustomize build \(path) (or flux build kustomization) and give authgate the result", at: value.location))
         }
         var objects: [ManifestObject] = []
-        for field in ["resources", "components"] {
+        // `bases` is kustomize's old name for directory resources.
+        for field in ["resources", "bases", "components"] {
             for entry in root[field]?.sequence ?? [] {
                 guard let relative = entry.string else { continue }
                 if relative.contains("://") || relative.hasPrefix("github.com/") {
