@@ -379,3 +379,51 @@ struct KustomizationTests {
         #expect(diagnostics.warnings.contains { $0.message.contains("kustomization field 'patches' is not applied by authgate; run kustomize build app") })
     }
 }
+
+/// Traefik's ipAllowList (and v2's ipWhiteList) Middleware is protection the check sees.
+struct TraefikAllowListTests {
+    @Test func anIPAllowListMiddlewareCountsAsProtection() throws {
+        let yaml = """
+            ---
+            apiVersion: traefik.containo.us/v1alpha1
+            kind: Middleware
+            metadata: {name: lan, namespace: apps}
+            spec: {ipWhiteList: {sourceRange: [192.168.0.0/16]}}
+
+            """ + ingress("nas", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "apps-lan@kubernetescrd"])
+        let (result, _) = convertManifests(yaml)
+        let converted = try #require(result)
+        #expect(converted.failures.isEmpty)
+        #expect(converted.plan.sites[0].decisions.contains { $0.outcome.allowedSources == [IPRange("192.168.0.0/16")!] })
+        #expect(converted.yaml.contains("ipAllowList:\n    sourceRange:\n    - 192.168.0.0/16"))
+    }
+}
+
+/// Backends and controller-wide settings the Ingress alone does not show.
+struct IngressBackendAndGlobalTests {
+    @Test func anExternalNameBackendBecomesASelectorlessServiceWithAnFQDNEndpointSlice() throws {
+        let yaml = """
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: nas, namespace: apps}
+            spec: {type: ExternalName, externalName: nas.lan.example.net, ports: [{name: http, port: 5000}]}
+
+            """ + ingress("nas", service: "nas", port: "{name: http}", className: "nginx")
+        let (result, _) = convertManifests(yaml)
+        let converted = try #require(result)
+        #expect(converted.failures.isEmpty)
+        #expect(converted.yaml.contains("addressType: FQDN"))
+        #expect(converted.yaml.contains("- nas.lan.example.net"))
+        #expect(!converted.yaml.contains("type: ExternalName"))
+    }
+
+    @Test func anOptOutOfGlobalAuthMakesTheOtherNginxIngressesUnknown() throws {
+        let yaml = ingress("public", host: "p.example.com", className: "nginx", annotations: ["nginx.ingress.kubernetes.io/enable-global-auth": "false"])
+            + ingress("app", host: "a.example.com", className: "nginx")
+        let (result, _) = convertManifests(yaml)
+        let unknown = try #require(result?.failures.first { $0.kind == .unknown })
+        #expect(unknown.host == "a.example.com")
+        #expect(unknown.unknown.first?.construct == "ingress-nginx's global-auth-url")
+    }
+}

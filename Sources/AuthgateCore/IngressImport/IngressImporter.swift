@@ -346,6 +346,12 @@ public struct IngressImporter: Sendable {
             case .hostRelative(let template, let path, let location):
                 pendingAuth = (template, path, location)
             }
+            if let hint = resources.globalAuth, ingress.annotation(NginxAuthAnnotations.prefix + "auth-url") == nil,
+               ingress.annotation(NginxAuthAnnotations.prefix + "enable-global-auth")?.string?.lowercased() != "false" {
+                base.unknown.append(UnknownConstruct(
+                    construct: "ingress-nginx's global-auth-url", location: ingress.location,
+                    resolution: "the input shows the controller ran with a global-auth-url (\(hint.location.file):\(hint.location.line)), which protects this Ingress with an auth server it does not name; put that URL in this Ingress's auth-url (or enable-global-auth: \"false\" if it was public)"))
+            }
             let access = try NginxAuthAnnotations.access(for: ingress, resources: resources, diagnostics: &diagnostics)
             // ingress-nginx checks the allow list before auth (a refused client gets 403).
             base.allowedSources = access.allowedSources
@@ -469,6 +475,21 @@ public struct IngressImporter: Sendable {
     }
 
     private func upstream(_ backend: IngressBackend, namespace: String, resources: IngressResources) throws(DiagnosticError) -> Upstream {
+        // An ExternalName Service is the outside host it names: the output reaches it
+        // through a selector-less Service and an FQDN EndpointSlice (Traefik's Gateway
+        // provider answers 500 for ExternalName).
+        if let service = resources.services[namespace + "/" + backend.service], service.type == "ExternalName", let external = service.externalName?.lowercased() {
+            let port: Int
+            switch backend.port {
+            case .number(let number): port = number
+            case .name(let name):
+                guard let found = service.ports.first(where: { $0.name == name }) else {
+                    throw DiagnosticError("Service \(namespace)/\(backend.service) has no port named '\(name)'", at: backend.location)
+                }
+                port = found.port
+            }
+            return Upstream(scheme: port == 443 ? .https : .http, host: external, port: port)
+        }
         switch backend.port {
         case .number(let number):
             return Upstream(scheme: .http, host: backend.service, port: number, serviceNamespace: namespace)

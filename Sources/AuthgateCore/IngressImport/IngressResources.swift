@@ -12,6 +12,9 @@ struct IngressResources {
     var services: [String: ServiceResource] = [:]
     /// IngressClass objects by name.
     var classes: [String: IngressClassResource] = [:]
+    /// What shows that ingress-nginx ran with a global-auth-url (an Ingress's
+    /// enable-global-auth, or the controller's ConfigMap), where the input shows it.
+    var globalAuth: ManifestNode?
     /// Secrets by `namespace/name`: their keys, values decoded (for basic-auth users).
     var secrets: [String: [String: String]] = [:]
 
@@ -61,12 +64,20 @@ struct IngressResources {
                 for port in object.node["spec"]?["ports"]?.sequence ?? [] {
                     if let number = port["port"]?.int { ports.append((port["name"]?.string, number)) }
                 }
-                resources.services[namespace + "/" + object.name] = ServiceResource(name: object.name, namespace: namespace, ports: ports, type: object.node["spec"]?["type"]?.string)
+                resources.services[namespace + "/" + object.name] = ServiceResource(
+                    name: object.name, namespace: namespace, ports: ports, type: object.node["spec"]?["type"]?.string,
+                    externalName: object.node["spec"]?["externalName"]?.string)
             default:
                 continue
             }
         }
         resources.ingresses.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+        // An Ingress that opts out of ingress-nginx's global-auth-url, or the
+        // controller's ConfigMap setting it, says the controller protects every
+        // other nginx Ingress with an auth server the Ingresses do not name.
+        resources.globalAuth = resources.ingresses.lazy.compactMap { $0.annotation(NginxAuthAnnotations.prefix + "enable-global-auth") }.first
+            ?? objects.lazy.filter { $0.kind == "ConfigMap" }.compactMap { $0.node["data"]?["global-auth-url"] }.first
+
         return resources
     }
 }
@@ -200,6 +211,8 @@ struct ServiceResource {
     var namespace: String
     var ports: [(name: String?, port: Int)]
     var type: String?
+    /// `spec.externalName` of an ExternalName Service.
+    var externalName: String? = nil
 }
 
 /// An IngressClass: which controller serves the Ingresses of its name, and whether it

@@ -239,7 +239,7 @@ enum NginxAuthAnnotations {
                  "whitelist-source-range", "allowlist-source-range", "denylist-source-range", "ssl-redirect", "force-ssl-redirect",
                  "permanent-redirect", "permanent-redirect-code", "temporal-redirect", "temporal-redirect-code", "app-root":
                 continue
-            case "auth-tls-secret", "auth-tls-verify-client":
+            case "auth-tls-secret", "auth-tls-verify-client", "enable-global-auth":
                 continue
             case "configuration-snippet", "server-snippet" where !directives(in: value.string ?? "").contains(where: accessDirectives.contains):
                 diagnostics.append(.warning("\(name) is nginx configuration and cannot be migrated; check what it did (authgate found no access directive in it)", at: value.location))

@@ -151,6 +151,28 @@ struct TraefikMiddlewares {
             } else {
                 outcome.passthrough.append(copied)
             }
+        case "ipAllowList", "ipWhiteList" where settings["ipStrategy"] == nil && settings["rejectStatusCode"] == nil:
+            // An allow list on the connection's address: the output writes its own
+            // (and the check probes it from inside and outside the ranges).
+            var ranges: [IPRange] = []
+            for entry in settings["sourceRange"]?.sequence ?? [] {
+                guard let text = entry.string, let range = IPRange(text.trimmingCharacters(in: .whitespaces)) else {
+                    outcome.unknown.append(UnknownConstruct(
+                        construct: "\(kind) Middleware \(middleware.namespace)/\(middleware.name)", location: entry.location,
+                        resolution: "'\(entry.string ?? "")' is not an IP address or CIDR range, so who it admits cannot be told"))
+                    return
+                }
+                ranges.append(range)
+            }
+            if !outcome.allowedSources.isEmpty && Set(outcome.allowedSources) != Set(ranges) {
+                // Two different lists in a row admit their intersection, which authgate
+                // does not compute.
+                outcome.unknown.append(UnknownConstruct(
+                    construct: "\(kind) Middleware \(middleware.namespace)/\(middleware.name) after another allow list", location: middleware.location,
+                    resolution: "a client must be in both lists; merge them into one ipAllowList"))
+                return
+            }
+            outcome.allowedSources = ranges
         case "redirectScheme" where settings["scheme"]?.string == "https":
             // Gateway API's migration guide: a separate HTTPRoute on the HTTP listener
             // redirects; the serving routes attach to the HTTPS listener. (A
