@@ -427,3 +427,25 @@ struct IngressBackendAndGlobalTests {
         #expect(unknown.unknown.first?.construct == "ingress-nginx's global-auth-url")
     }
 }
+
+/// ingress-nginx's rewrite-target: `rewrite "(?i)PATH" TARGET break;` replaces the path.
+struct NginxRewriteTests {
+    @Test func theDocumentedPrefixFormStripsThePrefix() throws {
+        let yaml = ingress("app", path: "/something(/|$)(.*)", pathType: "ImplementationSpecific", className: "nginx", annotations: [
+            "nginx.ingress.kubernetes.io/use-regex": "true", "nginx.ingress.kubernetes.io/rewrite-target": "/$2",
+        ])
+        let (result, _) = convertManifests(yaml)
+        let converted = try #require(result)
+        #expect(converted.failures.isEmpty)
+        #expect(converted.plan.sites[0].decisions.contains { $0.outcome.rewrites == [.stripPrefix("/something")] })
+        #expect(NginxServers.rewrite(path: "/api/(.*)", target: "/$1") == .stripPrefix("/api"))
+        #expect(NginxServers.rewrite(path: "/hook", target: "/hooks/flux") == .replacePath("/hooks/flux"))
+    }
+
+    @Test func anyOtherRewriteIsUnknown() throws {
+        let yaml = ingress("app", path: "/v([0-9]+)/(.*)", pathType: "ImplementationSpecific", className: "nginx", annotations: ["nginx.ingress.kubernetes.io/rewrite-target": "/api/$2?v=$1"])
+        let (result, _) = convertManifests(yaml)
+        let unknown = try #require(result?.failures.first { $0.kind == .unknown })
+        #expect(unknown.unknown.first?.construct == "rewrite-target '/api/$2?v=$1'")
+    }
+}

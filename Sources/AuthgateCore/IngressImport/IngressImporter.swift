@@ -431,9 +431,21 @@ public struct IngressImporter: Sendable {
                     routers.append(try router(host: rule.host, path: path, backend: path.backend, defaultBackend: false))
                     continue
                 }
-                let regex = useRegex || (rewriteTarget.map { !$0.isEmpty && $0 != path.path } ?? false)
+                let rewriting = rewriteTarget.map { !$0.isEmpty && $0 != path.path } ?? false
+                let regex = useRegex || rewriting
                 for location in NginxServers.locations(path.path, pathType: path.pathType, regex: regex) {
-                    routers.append(try router(host: rule.host, path: path, backend: path.backend, defaultBackend: false, nginx: location))
+                    var built = try router(host: rule.host, path: path, backend: path.backend, defaultBackend: false, nginx: location)
+                    if rewriting, let target = rewriteTarget {
+                        switch NginxServers.rewrite(path: path.path, target: target) {
+                        case .some(let rewrite): built.outcome.rewrites.append(rewrite)
+                        case .none:
+                            built.outcome.unknown.append(UnknownConstruct(
+                                construct: "rewrite-target '\(target)'", location: ingress.annotation(NginxAuthAnnotations.prefix + "rewrite-target")!.location,
+                                resolution: "nginx rewrites the whole path to it with the captures of \(path.path); authgate converts a fixed target and the prefix-stripping form (PATH(/|$)(.*) with /$2), not this one. Strip the prefix with a stripPrefix Middleware instead",
+                                decidesOutcome: false))
+                        }
+                    }
+                    routers.append(built)
                 }
             }
             if let appRoot = nginxAccess?.appRoot, let first = rule.paths.first {

@@ -237,7 +237,7 @@ enum NginxAuthAnnotations {
             switch name {
             case "auth-url", "auth-response-headers", "auth-signin", "use-regex", "auth-type", "auth-secret", "auth-secret-type", "auth-realm",
                  "whitelist-source-range", "allowlist-source-range", "denylist-source-range", "ssl-redirect", "force-ssl-redirect",
-                 "permanent-redirect", "permanent-redirect-code", "temporal-redirect", "temporal-redirect-code", "app-root":
+                 "permanent-redirect", "permanent-redirect-code", "temporal-redirect", "temporal-redirect-code", "app-root", "rewrite-target":
                 continue
             case "auth-tls-secret", "auth-tls-verify-client", "enable-global-auth":
                 continue

@@ -73,4 +73,18 @@ enum NginxServers {
             }
         }
     }
+
+    /// What `rewrite "(?i)PATH" TARGET break;` does to the path, where authgate can say:
+    /// a target without captures replaces the whole path; `PREFIX(/|$)(.*)` with
+    /// `/$2` strips a literal prefix (ingress-nginx's documented form). Nil otherwise.
+    static func rewrite(path: String, target: String) -> PathRewrite? {
+        if !target.contains("$") { return .replacePath(target) }
+        let literalEnd = path.firstIndex { "\\.+*?()|[]{}^$".contains($0) } ?? path.endIndex
+        let prefix = String(path[..<literalEnd])
+        let rest = path[literalEnd...]
+        guard !prefix.isEmpty, prefix != "/" else { return nil }
+        if rest == "(/|$)(.*)" && target == "/$2" { return .stripPrefix(prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix) }
+        if rest == "(.*)" && target == "/$1" && prefix.hasSuffix("/") { return .stripPrefix(String(prefix.dropLast())) }
+        return nil
+    }
 }
