@@ -449,3 +449,27 @@ struct NginxRewriteTests {
         #expect(unknown.unknown.first?.construct == "rewrite-target '/api/$2?v=$1'")
     }
 }
+
+/// router.middlewares runs in the order written, and so does the rule's filter list.
+struct TraefikMiddlewareOrderTests {
+    @Test func aRateLimitWrittenBeforeTheAuthStaysBeforeIt() throws {
+        let yaml = forwardAuthMiddleware + """
+            ---
+            apiVersion: traefik.io/v1alpha1
+            kind: Middleware
+            metadata: {name: limit, namespace: apps}
+            spec: {rateLimit: {average: 10}}
+            ---
+            apiVersion: traefik.io/v1alpha1
+            kind: Middleware
+            metadata: {name: compress, namespace: apps}
+            spec: {compress: {}}
+
+            """ + ingress("app", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "apps-limit@kubernetescrd, apps-sso@kubernetescrd, apps-compress@kubernetescrd"])
+        let (result, _) = convertManifests(yaml)
+        let rule = try #require(result?.emission.routes.first?.rules.first { !$0.backendRefs.isEmpty })
+        let names = rule.filters.compactMap { filter -> String? in if case .extensionRef(let name) = filter { return name }; return nil }
+        #expect(names.firstIndex(of: "limit")! < names.firstIndex { $0.contains("sso") || $0.contains("forward") || $0.contains("auth") }!)
+        #expect(names.last == "compress")
+    }
+}

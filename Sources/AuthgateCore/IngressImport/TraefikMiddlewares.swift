@@ -72,7 +72,7 @@ struct TraefikMiddlewares {
         outcome.unknown.append(UnknownConstruct(
             construct: "Middleware '\(qualified)@kubernetescrd'", location: location,
             resolution: "it is not in the input (authgate would read it as \(namespace)/\(name)), so whether it checks auth, and whether Traefik found it at all, cannot be told; add it to the input (kubectl get middlewares.traefik.io -A -o yaml)"))
-        outcome.passthrough.append(CopiedMiddleware(name: name, namespace: namespace, spec: nil, location: location))
+        outcome.appendPassthrough(CopiedMiddleware(name: name, namespace: namespace, spec: nil, location: location))
     }
 
     private mutating func apply(_ middleware: MiddlewareResource, to outcome: inout RequestOutcome, at location: SourceLocation, depth: Int) {
@@ -93,12 +93,12 @@ struct TraefikMiddlewares {
                 outcome.unknown.append(UnknownConstruct(
                     construct: "forwardAuth address of Middleware \(middleware.namespace)/\(middleware.name)", location: settings["address"]?.location ?? middleware.location,
                     resolution: PostBuildSubstitution.message("the address", address, variable)))
-                outcome.passthrough.append(copied)
+                outcome.appendPassthrough(copied)
                 return
             }
             guard let address = settings["address"]?.string, let provider = forwardAuthProvider(address, settings: settings, copied: copied) else {
                 diagnostics.append(.warning("forwardAuth Middleware \(middleware.namespace)/\(middleware.name) has no usable address; it is copied as it is", at: middleware.location))
-                outcome.passthrough.append(copied)
+                outcome.appendPassthrough(copied)
                 return
             }
             outcome.addAuth(register(provider), at: location)
@@ -129,7 +129,7 @@ struct TraefikMiddlewares {
                     outcome.unknown.append(UnknownConstruct(
                         construct: "Middleware \(namespace)/\(name) in chain \(middleware.namespace)/\(middleware.name)", location: entry.location,
                         resolution: "it is not in the input, so whether it checks auth, and whether Traefik found it at all, cannot be told; add it to the input (kubectl get middlewares.traefik.io -A -o yaml)"))
-                    outcome.passthrough.append(CopiedMiddleware(name: name, namespace: namespace, spec: nil, location: entry.location))
+                    outcome.appendPassthrough(CopiedMiddleware(name: name, namespace: namespace, spec: nil, location: entry.location))
                 }
             }
         case "stripPrefix":
@@ -137,19 +137,19 @@ struct TraefikMiddlewares {
             if prefixes.count == 1 {
                 outcome.rewrites.append(.stripPrefix(prefixes[0]))
             } else {
-                outcome.passthrough.append(copied)
+                outcome.appendPassthrough(copied)
             }
         case "addPrefix":
-            if let prefix = settings["prefix"]?.string { outcome.rewrites.append(.addPrefix(prefix)) } else { outcome.passthrough.append(copied) }
+            if let prefix = settings["prefix"]?.string { outcome.rewrites.append(.addPrefix(prefix)) } else { outcome.appendPassthrough(copied) }
         case "replacePath":
-            if let path = settings["path"]?.string { outcome.rewrites.append(.replacePath(path)) } else { outcome.passthrough.append(copied) }
+            if let path = settings["path"]?.string { outcome.rewrites.append(.replacePath(path)) } else { outcome.appendPassthrough(copied) }
         case "headers":
             let keys = Set((settings.entries ?? []).map(\.key))
             if keys.isSubset(of: ["customRequestHeaders", "customResponseHeaders"]) {
                 outcome.requestHeaders.merge(Self.headerChanges(settings["customRequestHeaders"]))
                 outcome.responseHeaders.merge(Self.headerChanges(settings["customResponseHeaders"]))
             } else {
-                outcome.passthrough.append(copied)
+                outcome.appendPassthrough(copied)
             }
         case "ipAllowList", "ipWhiteList" where settings["ipStrategy"] == nil && settings["rejectStatusCode"] == nil:
             // An allow list on the connection's address: the output writes its own
@@ -180,9 +180,9 @@ struct TraefikMiddlewares {
             outcome.httpsRedirect = settings["permanent"]?.string == "true" ? 301 : 302
         case "redirectScheme":
             diagnostics.append(.warning("redirectScheme Middleware \(middleware.namespace)/\(middleware.name) redirects to '\(settings["scheme"]?.string ?? "")', not https; it is copied and kept on the routes", at: middleware.location))
-            outcome.passthrough.append(copied)
+            outcome.appendPassthrough(copied)
         default:
-            outcome.passthrough.append(copied)
+            outcome.appendPassthrough(copied)
         }
     }
 
@@ -238,5 +238,14 @@ enum IngressAuthAddress {
         let rest = address[schemeEnd.upperBound...]
         guard let slash = rest.firstIndex(of: "/") else { return "/" }
         return String(rest[slash...].prefix { $0 != "?" })
+    }
+}
+
+extension RequestOutcome {
+    /// A Middleware the model does not interpret, in the order written: before the
+    /// first auth when no auth came yet.
+    mutating func appendPassthrough(_ middleware: CopiedMiddleware) {
+        passthrough.append(middleware)
+        if auth.isEmpty { passthroughBeforeAuth = passthrough.count }
     }
 }

@@ -173,6 +173,9 @@ public struct RequestOutcome: Sendable, Hashable {
     /// Middlewares of the source the model does not interpret (rate limits, IP allow
     /// lists…), applied as they are.
     public var passthrough: [CopiedMiddleware] = []
+    /// How many of `passthrough` ran before the first auth (Traefik's
+    /// `router.middlewares` order: a rate limit written before the auth stays before it).
+    public var passthroughBeforeAuth = 0
     /// Response header changes (`header`).
     public var responseHeaders: HeaderChanges
     /// Constructs authgate cannot evaluate that this request met (a plugin directive,
@@ -216,7 +219,7 @@ public struct RequestOutcome: Sendable, Hashable {
     public static func == (lhs: RequestOutcome, rhs: RequestOutcome) -> Bool {
         lhs.terminal == rhs.terminal && lhs.auth == rhs.auth && lhs.rewrites == rhs.rewrites
             && lhs.requestHeaders == rhs.requestHeaders && lhs.responseHeaders == rhs.responseHeaders
-            && lhs.passthrough == rhs.passthrough && lhs.httpsRedirect == rhs.httpsRedirect
+            && lhs.passthrough == rhs.passthrough && lhs.passthroughBeforeAuth == rhs.passthroughBeforeAuth && lhs.httpsRedirect == rhs.httpsRedirect
             && lhs.unknown == rhs.unknown && lhs.allowedSources == rhs.allowedSources
     }
 

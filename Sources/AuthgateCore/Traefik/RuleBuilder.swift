@@ -28,6 +28,9 @@ struct RuleBuilder {
         // source's `remote_ip` restriction answered it before its auth.
         if !outcome.allowedSources.isEmpty { filters.append(.extensionRef(middleware: ipAllowList(outcome.allowedSources))) }
         filters += rewriteFilters(Array(outcome.rewrites[..<before]), match: match, pattern: decision.match)
+        // Middlewares written before the auth (a rate limit) stay before it.
+        let passthroughFirst = outcome.auth.isEmpty ? 0 : min(outcome.passthroughBeforeAuth, outcome.passthrough.count)
+        filters += outcome.passthrough[..<passthroughFirst].map { .extensionRef(middleware: $0.name) }
         for provider in outcome.auth {
             if let name = middlewareName[provider] { filters.append(.extensionRef(middleware: name)) }
         }
@@ -39,7 +42,7 @@ struct RuleBuilder {
             if case .exact(let path) = rewritten { rewritten = .exact(outcome.rewrites[..<before].reduce(path) { $1.apply(to: $0) }) }
             filters += rewriteFilters(Array(outcome.rewrites[before...]), match: match, pattern: rewritten, relativeToMatch: false)
         }
-        filters += outcome.passthrough.map { .extensionRef(middleware: $0.name) }
+        filters += outcome.passthrough[passthroughFirst...].map { .extensionRef(middleware: $0.name) }
         if !outcome.requestHeaders.isEmpty { filters.append(.requestHeaderModifier(outcome.requestHeaders)) }
         if !outcome.responseHeaders.isEmpty { filters.append(.responseHeaderModifier(outcome.responseHeaders)) }
         var refs: [BackendRef] = []
