@@ -473,3 +473,24 @@ struct TraefikMiddlewareOrderTests {
         #expect(names.last == "compress")
     }
 }
+
+/// `NAME@file`: Traefik's file-provider dynamic configuration given as an input.
+struct FileProviderMiddlewareTests {
+    @Test func aFileProviderForwardAuthResolvesAndIsCopiedIntoTheRoutesNamespace() throws {
+        let yaml = """
+            http:
+              middlewares:
+                authelia:
+                  forwardAuth:
+                    address: http://authelia.auth.svc.cluster.local:9091/api/authz/forward-auth
+                    authResponseHeaders: [Remote-User]
+
+            """ + ingress("app", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "authelia@file"])
+        let (result, diagnostics) = convertManifests(yaml)
+        let converted = try #require(result)
+        #expect(converted.failures.isEmpty)
+        #expect(routed(converted, host: "a.example.com", path: "/").protected)
+        #expect(converted.yaml.contains("kind: Middleware\nmetadata:\n  name: authelia\n  namespace: apps"))
+        #expect(diagnostics.all.contains { $0.message.contains("Traefik file-provider configuration: 1 Middleware read") })
+    }
+}

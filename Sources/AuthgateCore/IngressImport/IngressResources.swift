@@ -10,6 +10,8 @@ struct IngressResources {
     var ingresses: [IngressResource] = []
     var middlewares: [String: MiddlewareResource] = [:]
     var services: [String: ServiceResource] = [:]
+    /// Middlewares of Traefik's file provider (`NAME@file`), by name.
+    var fileMiddlewares: [String: MiddlewareResource] = [:]
     /// IngressClass objects by name.
     var classes: [String: IngressClassResource] = [:]
     /// What shows that ingress-nginx ran with a global-auth-url (an Ingress's
@@ -23,6 +25,10 @@ struct IngressResources {
         for object in objects {
             let namespace = object.namespace ?? "default"
             let relevant = ["Ingress", "Middleware", "Service"].contains(object.kind)
+            if object.kind == "FileMiddleware" && object.apiVersion == "traefik.io/file-provider" {
+                resources.fileMiddlewares[object.name] = MiddlewareResource(name: object.name, namespace: "", node: object.node, location: object.location)
+                continue
+            }
             if object.kind == "IngressClass" && (object.group == "networking.k8s.io" || object.group == "extensions") {
                 let isDefault = object.annotation("ingressclass.kubernetes.io/is-default-class")?.string?.lowercased() == "true"
                 resources.classes[object.name] = IngressClassResource(

@@ -35,6 +35,14 @@ struct TraefikMiddlewares {
             guard parts.count == 2 else {
                 return "Middleware '\(reference)' has no @provider, so Traefik looks it up as \(reference)@kubernetes, which does not exist (write NAMESPACE-NAME@kubernetescrd)"
             }
+            if parts[1] == "file", var file = resources.fileMiddlewares[parts[0]] {
+                // Copied into the route's namespace as a Middleware of its own (a route
+                // cannot refer to another provider's).
+                file.namespace = ingress.namespace
+                file.name = KubernetesName.label(from: parts[0])
+                apply(file, to: &outcome, at: annotation.location, depth: 0)
+                continue
+            }
             guard parts[1] == "kubernetescrd" else {
                 outcome.unknown.append(UnknownConstruct(
                     construct: "Middleware '\(reference)'", location: annotation.location,

@@ -52,6 +52,15 @@ public struct ManifestFrontEnd: Sendable {
             return
         }
         guard let kind = node["kind"]?.string, let apiVersion = node["apiVersion"]?.string else {
+            // Traefik's file-provider dynamic configuration: its Middlewares are what
+            // `NAME@file` in router.middlewares names.
+            if let middlewares = node["http"]?["middlewares"]?.entries, node["kind"] == nil {
+                for (name, spec) in middlewares {
+                    objects.append(ManifestObject(apiVersion: "traefik.io/file-provider", kind: "FileMiddleware", name: name, namespace: nil, node: spec))
+                }
+                diagnostics.append(.note("Traefik file-provider configuration: \(middlewares.count) Middleware\(middlewares.count == 1 ? "" : "s") read (what NAME@file refers to)", at: node.location))
+                return
+            }
             diagnostics.append(.warning("this YAML document has no kind or apiVersion, so it is not a Kubernetes object; skipped", at: node.location))
             return
         }
