@@ -485,6 +485,25 @@ class Harness:
             arguments.append("--providers.kubernetesIngress.strictPrefixMatching=true")
         return arguments
 
+    def compare(self, theirs, ours, check, session, names, against, why):
+        """One request's outcome on both sides: a difference is declared (`why()`
+        gives the reason) or a failure. Requests for Authentik's own paths do not
+        compare whether auth ran (the outpost lets them through)."""
+        if check["path"].lower().startswith("/outpost.goauthentik.io"):
+            for key in ("auth ran", "auth saw"):
+                theirs.pop(key, None)
+                ours.pop(key, None)
+        if theirs == ours:
+            return
+        extra = "".join(f" {k}={check[k]}" for k in ("method", "headers", "clientIP") if k in check)
+        where = f"{check['host']}{check['path']}{extra} {'with' if session else 'without'} a session"
+        detail = "; ".join(f"{key}: {names[0]} {theirs[key]!r}, {names[1]} {ours.get(key)!r}" for key in theirs if theirs[key] != ours.get(key))
+        reason = why()
+        if reason:
+            self.differences.append(f"{where}: {detail} ({reason})")
+        else:
+            self.fail(f"{where} differs from {against}: {detail}")
+
     def announced_to_source(self, theirs, ours, check):
         """Why a difference from the source is expected, when authgate itself says so."""
         with open(os.path.join(self.sample_dir, "expected-stderr.txt")) as handle:
@@ -527,19 +546,8 @@ class Harness:
                 for field in ignored:
                     theirs.pop(field, None)
                     ours.pop(field, None)
-                if check["path"].lower().startswith("/outpost.goauthentik.io"):
-                    for key in ("auth ran", "auth saw"):
-                        theirs.pop(key)
-                        ours.pop(key)
-                if theirs != ours:
-                    extra = "".join(f" {k}={check[k]}" for k in ("method", "headers", "clientIP") if k in check)
-                    where = f"{check['host']}{check['path']}{extra} {'with' if session else 'without'} a session"
-                    detail = "; ".join(f"{key}: source {theirs[key]!r}, output {ours[key]!r}" for key in theirs if theirs[key] != ours[key])
-                    reason = check.get("sourceDiffers") or self.announced_to_source(theirs, ours, check)
-                    if reason:
-                        self.differences.append(f"{where}: {detail} ({reason})")
-                    else:
-                        self.fail(f"{where} differs from real Traefik serving the source: {detail}")
+                self.compare(theirs, ours, check, session, ("source", "output"), "real Traefik serving the source",
+                             lambda: check.get("sourceDiffers") or self.announced_to_source(theirs, ours, check))
 
     # -- the differential against real Caddy ---------------------------------------------
 
@@ -742,19 +750,8 @@ class Harness:
                 for session in (False, True):
                     theirs = self.observe(port, check["host"], check["path"], session, check)
                     ours = self.observe(self.listener_port, check["host"], check["path"], session, check)
-                    if check["path"].lower().startswith("/outpost.goauthentik.io"):
-                        for key in ("auth ran", "auth saw"):
-                            theirs.pop(key)
-                            ours.pop(key)
-                    if theirs != ours:
-                        extra = "".join(f" {k}={check[k]}" for k in ("method", "headers", "clientIP") if k in check)
-                        where = f"{check['host']}{check['path']}{extra} {'with' if session else 'without'} a session"
-                        detail = "; ".join(f"{key}: Caddy {theirs[key]!r}, Traefik {ours[key]!r}" for key in theirs if theirs[key] != ours[key])
-                        reason = check.get("caddyDiffers") or self.announced(theirs, ours, check["host"], warnings)
-                        if reason:
-                            self.differences.append(f"{where}: {detail} ({reason})")
-                        else:
-                            self.fail(f"{where} differs from real Caddy: {detail}")
+                    self.compare(theirs, ours, check, session, ("Caddy", "Traefik"), "real Caddy",
+                                 lambda: check.get("caddyDiffers") or self.announced(theirs, ours, check["host"], warnings))
         finally:
             process.send_signal(signal.SIGTERM)
             try:

@@ -29,19 +29,13 @@ public struct ManifestFrontEnd: Sendable {
             text = substituted
             diagnostics.append(.note("filled in \(names.map { "${\($0)}" }.joined(separator: ", ")) from the environment, as Flux's postBuild substitution would", at: SourceLocation(file: file, line: 1, column: 1)))
         }
-        do {
+        try Self.reading(file) { () throws -> Void in
             let parser = try Yams.Parser(yaml: text)
             while let root = try parser.nextRoot() {
                 let node = try ManifestNode.convert(root, file: file, budget: &budget, diagnostics: &diagnostics)
                 if node.isNull { continue }
                 collect(node, into: &objects, insideList: false, diagnostics: &diagnostics)
             }
-        } catch let error as YamlError {
-            throw Self.diagnostic(for: error, file: file)
-        } catch let error as DiagnosticError {
-            throw error
-        } catch {
-            throw DiagnosticError("cannot read YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
         }
         return objects
     }
@@ -102,12 +96,19 @@ public struct ManifestFrontEnd: Sendable {
     /// of the cluster).
     public func firstNode(text: String, file: String, diagnostics: inout Diagnostics) throws(DiagnosticError) -> ManifestNode? {
         var budget = nodeBudget
-        do {
+        return try Self.reading(file) { () throws -> ManifestNode? in
             let parser = try Yams.Parser(yaml: text)
             guard let root = try parser.nextRoot() else { return nil }
             return try ManifestNode.convert(root, file: file, budget: &budget, diagnostics: &diagnostics)
+        }
+    }
+
+    /// Runs a YAML read, its errors turned into positioned diagnostics.
+    private static func reading<T>(_ file: String, _ body: () throws -> T) throws(DiagnosticError) -> T {
+        do {
+            return try body()
         } catch let error as YamlError {
-            throw Self.diagnostic(for: error, file: file)
+            throw diagnostic(for: error, file: file)
         } catch let error as DiagnosticError {
             throw error
         } catch {
