@@ -55,6 +55,9 @@ struct ConversionArguments: ParsableArguments {
     @Flag(name: .long, help: "Traefik's Ingress provider ran with strictPrefixMatching: Prefix paths match whole segments, not characters.")
     var traefikStrictPrefix = false
 
+    @Flag(name: .long, help: "Traefik's Ingress provider ran with allowExternalNameServices: paths whose backend is an ExternalName Service were served (without it Traefik skips them, and so does authgate).")
+    var traefikExternalNameServices = false
+
     @Option(name: .long, help: ArgumentHelp("Map a Traefik entry point (router.entrypoints) to a Gateway listener name; repeatable. Entry points not listed keep their name (the Traefik Helm chart names its listeners web and websecure, like its entry points).", valueName: "ENTRYPOINT=LISTENER"))
     var entrypoint: [String] = []
 
@@ -206,6 +209,7 @@ struct ConversionArguments: ParsableArguments {
         var conversion = Conversion(fileSystem: fileSystem, environment: environment, forcedKind: from, options: options)
         conversion.ingressImporter = IngressImporter(ingressClass: ingressClass, strictPrefix: traefikStrictPrefix)
         conversion.ingressImporter.defaultClass = defaultIngressClass
+        conversion.ingressImporter.traefikExternalNameServices = traefikExternalNameServices
         for mapping in ingressController {
             let parts = mapping.split(separator: "=").map(String.init)
             conversion.ingressImporter.controllers[parts[0]] = IngressController(rawValue: parts[1])

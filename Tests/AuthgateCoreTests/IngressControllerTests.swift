@@ -144,6 +144,9 @@ struct NginxAuthURLTests {
         let converted = try #require(result)
         #expect(converted.failures.isEmpty)
         #expect(Self.authAddress(converted) == ["http://oauth2-proxy.apps.svc.cluster.local:4180/oauth2/auth"])
+        // Traefik uses authSigninURL as written: $host is the router's host, and the rd=
+        // parameter nginx filled in per request is left out.
+        #expect(converted.yaml.contains("authSigninURL: https://a.example.com/oauth2/start\n"))
         #expect(routed(converted, host: "a.example.com", path: "/").protected)
         #expect(!routed(converted, host: "a.example.com", path: "/oauth2/start").protected)
     }
@@ -492,5 +495,93 @@ struct FileProviderMiddlewareTests {
         #expect(routed(converted, host: "a.example.com", path: "/").protected)
         #expect(converted.yaml.contains("kind: Middleware\nmetadata:\n  name: authelia\n  namespace: apps"))
         #expect(diagnostics.all.contains { $0.message.contains("Traefik file-provider configuration: 1 Middleware read") })
+    }
+}
+
+
+/// What the review found untested: kept outpost routes, ExternalName under Traefik, named
+/// objects authgate does not convert, hashes Traefik cannot check, positioned errors.
+struct IngressReviewTests {
+    static let authentikMiddleware = """
+        ---
+        apiVersion: traefik.io/v1alpha1
+        kind: Middleware
+        metadata: {name: ak, namespace: apps}
+        spec: {forwardAuth: {address: "http://ak-outpost.authentik.svc.cluster.local:9000/outpost.goauthentik.io/auth/traefik"}}
+
+        """
+
+    @Test func anOutpostRouteTheInputHasIsKeptNotReplaced() throws {
+        let yaml = Self.authentikMiddleware
+            + ingress("app", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "apps-ak@kubernetescrd"])
+            + ingress("outpost", path: "/outpost.goauthentik.io", service: "my-outpost", port: "{number: 9000}")
+        let (result, diagnostics) = convertManifests(yaml)
+        let converted = try #require(result)
+        #expect(routed(converted, host: "a.example.com", path: "/outpost.goauthentik.io/callback").backend == "apps/my-outpost:9000")
+        #expect(!diagnostics.warnings.contains { $0.message.contains("authgate adds a route for /outpost.goauthentik.io/") })
+        let (added, addedDiagnostics) = convertManifests(Self.authentikMiddleware + ingress("app", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "apps-ak@kubernetescrd"]))
+        #expect(try #require(added).failures.isEmpty)
+        #expect(addedDiagnostics.warnings.contains { $0.message.contains("in the input those paths were protected (authentik), then sent to apps/app:80") })
+    }
+
+    @Test func traefikSkipsAnExternalNameBackendUnlessTheProviderAllowedThem() throws {
+        let yaml = forwardAuthMiddleware + """
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: nas, namespace: apps}
+            spec: {type: ExternalName, externalName: nas.lan.example.net, ports: [{port: 80}]}
+
+            """ + ingress("app", annotations: ["traefik.ingress.kubernetes.io/router.middlewares": "apps-sso@kubernetescrd"])
+            + ingress("nas", path: "/nas", service: "nas")
+        let (skipped, diagnostics) = convertManifests(yaml)
+        // Without allowExternalNameServices, /nas fell to the protected catch-all.
+        #expect(routed(skipped, host: "a.example.com", path: "/nas/x") == ("apps/app:80", true))
+        #expect(diagnostics.warnings.contains { $0.message.contains("--traefik-external-name-services") })
+        var importer = IngressImporter()
+        importer.traefikExternalNameServices = true
+        let (served, _) = convertManifests(yaml, importer: importer)
+        #expect(routed(served, host: "a.example.com", path: "/nas/x").protected == false)
+        #expect(try #require(served).yaml.contains("addressType: FQDN"))
+    }
+
+    @Test func routingObjectsAuthgateDoesNotConvertAreNamed() throws {
+        let route = """
+            ---
+            apiVersion: traefik.io/v1alpha1
+            kind: IngressRoute
+            metadata: {name: dashboard, namespace: traefik}
+            spec: {routes: []}
+
+            """
+        let (_, diagnostics) = convertManifests(route + ingress("app"))
+        #expect(diagnostics.warnings.contains { $0.message.hasPrefix("IngressRoute 'traefik/dashboard' is not converted") && $0.location?.line == 2 })
+        let (none, onlyRoute) = convertManifests(route)
+        #expect(none == nil)
+        #expect(onlyRoute.errors.first?.message == "the manifests hold no Ingress, so there is nothing to convert (the IngressRoute objects are named above)")
+    }
+
+    @Test func aPasswordHashTraefikCannotCheckIsAWarning() throws {
+        let yaml = """
+            ---
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: users, namespace: apps}
+            stringData: {auth: "dave:$6$salt$0123456789abcdef\n"}
+
+            """ + NginxAccessTests.nginx(["nginx.ingress.kubernetes.io/auth-type": "basic", "nginx.ingress.kubernetes.io/auth-secret": "users"])
+        let (result, diagnostics) = convertManifests(yaml)
+        #expect(routed(result, host: "a.example.com", path: "/").protected)
+        #expect(diagnostics.warnings.contains { $0.message.contains("a password hash Traefik's basicAuth does not check") })
+    }
+
+    @Test func badIngressInputIsPositioned() throws {
+        let (nameless, namelessDiagnostics) = convertManifests("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: \"\"\n")
+        #expect(nameless == nil)
+        #expect(namelessDiagnostics.errors.first?.location?.line == 4)
+        #expect(namelessDiagnostics.errors.first?.message.hasPrefix("Ingress without metadata.name: the API server refuses it") == true)
+        let (_, listDiagnostics) = convertManifests(NginxAccessTests.nginx(["nginx.ingress.kubernetes.io/whitelist-source-range": "${LAN_CIDR}"]))
+        #expect(listDiagnostics.errors.first?.message == "whitelist-source-range entry '${LAN_CIDR}' holds ${LAN_CIDR}, which nothing filled in: set LAN_CIDR in the environment or an --env-file, as Flux's postBuild substitution (or envsubst) would")
+        #expect(listDiagnostics.errors.first?.location?.line == 8)
     }
 }

@@ -284,19 +284,7 @@ struct CaseSensitivePathsTests {
     @Test func anUpperCaseSpellingThatWouldLoseAuthIsStillRepaired() throws {
         // /ADMIN/x was protected in Caddy: a plain rule would send it to the public
         // catch-all, so the case-insensitive rule stays.
-        let result = try convertCaseSensitive("""
-            app.example.com {
-            \thandle /admin/* {
-            \t\tforward_auth authelia:9091 {
-            \t\t\turi /api/authz/forward-auth
-            \t\t}
-            \t\treverse_proxy app:80
-            \t}
-            \thandle {
-            \t\treverse_proxy app:80
-            \t}
-            }
-            """)
+        let result = try convertCaseSensitive(CoverageCheckTests.protectedAdmin)
         #expect(result.failures.isEmpty, "\(result.failures.map(\.message))")
         #expect(result.yaml.contains("(?i)"))
     }

@@ -74,9 +74,7 @@ enum CaddyVariants {
 
         // The plain request: a method no matcher names, from an address in no range.
         let method = (gatewayMethods + ["PROPFIND"]).first { !mentionedMethods.contains($0) } ?? "GET"
-        let address = [RequestVariant.outsideAddress, "203.0.113.9", "192.0.2.33", "2001:db8::7"].first { candidate in
-            !ranges.contains { $0.contains(candidate) }
-        } ?? RequestVariant.outsideAddress
+        let address = RequestVariant.address(outside: ranges)
         let plain = RequestVariant(method: method, clientIP: address)
         var result = [ProbeVariant(request: plain, conditions: .none)]
         var seen: Set<RequestVariant> = [plain]

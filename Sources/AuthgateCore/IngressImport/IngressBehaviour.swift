@@ -38,10 +38,7 @@ struct IngressBehaviour: SourceBehaviour {
         var ranges: [IPRange] = []
         for router in routers { for range in router.outcome.allowedSources where !ranges.contains(range) { ranges.append(range) } }
         guard !ranges.isEmpty else { return [ProbeVariant(request: .baseline, conditions: .none)] }
-        let address = [RequestVariant.outsideAddress, "203.0.113.9", "192.0.2.33", "2001:db8::7"].first { candidate in
-            !ranges.contains { $0.contains(candidate) }
-        } ?? RequestVariant.outsideAddress
-        return [ProbeVariant(request: RequestVariant(clientIP: address), conditions: .none)]
+        return [ProbeVariant(request: RequestVariant(clientIP: RequestVariant.address(outside: ranges)), conditions: .none)]
             + ranges.map { ProbeVariant(request: RequestVariant(clientIP: $0.sampleAddress, clientRange: $0), conditions: .none) }
     }
 

@@ -13,6 +13,9 @@ public struct IngressImporter: Sendable {
     public var controllers: [String: IngressController] = [:]
     /// `--default-ingress-class CLASS`: the class of Ingresses that name none.
     public var defaultClass: String?
+    /// Traefik's Ingress provider ran with `allowExternalNameServices`
+    /// (`--traefik-external-name-services`).
+    public var traefikExternalNameServices = false
 
     public init(ingressClass: String? = nil, strictPrefix: Bool = false) {
         self.ingressClass = ingressClass
@@ -169,9 +172,7 @@ public struct IngressImporter: Sendable {
             }
             var provider = pending.template
             provider.upstream = upstream
-            let registered: Int
-            if let found = providers.firstIndex(of: provider) { registered = found } else { providers.append(provider); registered = providers.count - 1 }
-            routers[index].outcome.addAuth(registered, at: pending.location)
+            routers[index].outcome.addAuth(register(provider, in: &providers), at: pending.location)
         }
     }
 
@@ -215,12 +216,7 @@ public struct IngressImporter: Sendable {
             }
         }
         if let ranges = value("whitelist-source-range") {
-            for part in (ranges.string ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init) where !part.isEmpty {
-                guard let range = IPRange(part) else {
-                    throw DiagnosticError("'\(part)' in whitelist-source-range is not an IP address or CIDR range", at: ranges.location)
-                }
-                base.allowedSources.append(range)
-            }
+            base.allowedSources += try IPRange.list(ranges, annotation: "whitelist-source-range")
             diagnostics.append(.warning("whitelist-source-range is Traefik 1.7's allow list; authgate converts it as 1.7 ran it (\(note))", at: ranges.location))
         }
     }
@@ -270,9 +266,7 @@ public struct IngressImporter: Sendable {
                 }
                 var specialized = providers[providerIndex]
                 specialized.signinURL = text.isEmpty ? nil : text
-                let registered: Int
-                if let found = providers.firstIndex(of: specialized) { registered = found } else { providers.append(specialized); registered = providers.count - 1 }
-                routers[index].outcome.auth[position] = registered
+                routers[index].outcome.auth[position] = register(specialized, in: &providers)
             }
         }
     }
@@ -428,6 +422,13 @@ public struct IngressImporter: Sendable {
             }
             for path in rule.paths {
                 guard controller == .nginx else {
+                    if let service = resources.services[ingress.namespace + "/" + path.backend.service], service.type == "ExternalName", !traefikExternalNameServices {
+                        // Traefik's Ingress provider refuses ExternalName Services unless
+                        // allowExternalNameServices is on: the path had no router, and
+                        // its requests went to whatever else matched them.
+                        diagnostics.append(.warning("backend \(path.backend.service) is an ExternalName Service, which Traefik's Ingress provider serves only with allowExternalNameServices; without it Traefik skipped this path (its requests went to whatever else matched), and so does authgate. Say --traefik-external-name-services if the provider ran with it", at: path.backend.location))
+                        continue
+                    }
                     routers.append(try router(host: rule.host, path: path, backend: path.backend, defaultBackend: false))
                     continue
                 }

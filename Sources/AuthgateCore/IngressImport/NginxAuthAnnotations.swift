@@ -128,12 +128,7 @@ enum NginxAuthAnnotations {
 
         let allow = value("allowlist-source-range") ?? value("whitelist-source-range")
         if let allow {
-            for part in (allow.string ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init) where !part.isEmpty {
-                guard let range = IPRange(part) else {
-                    throw DiagnosticError("'\(part)' in \(value("allowlist-source-range") != nil ? "allowlist" : "whitelist")-source-range is not an IP address or CIDR range", at: allow.location)
-                }
-                access.allowedSources.append(range)
-            }
+            access.allowedSources = try IPRange.list(allow, annotation: value("allowlist-source-range") != nil ? "allowlist-source-range" : "whitelist-source-range")
         }
         if let deny = value("denylist-source-range"), !(deny.string ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             access.unknown.append(UnknownConstruct(

@@ -44,9 +44,7 @@ struct TraefikMiddlewares {
                 continue
             }
             guard parts[1] == "kubernetescrd" else {
-                outcome.unknown.append(UnknownConstruct(
-                    construct: "Middleware '\(reference)'", location: annotation.location,
-                    resolution: "it comes from Traefik's \(parts[1]) provider, which is not in the input, so what it does to these requests cannot be checked (a Gateway API route cannot refer to it either); put its configuration in a Middleware of the route's namespace and name that instead"))
+                outcome.unknown.append(Self.otherProvider("Middleware '\(reference)'", provider: parts[1], at: annotation.location))
                 continue
             }
             apply(qualified: parts[0], namespace: ingress.namespace, at: annotation.location, to: &outcome, depth: 0)
@@ -77,9 +75,7 @@ struct TraefikMiddlewares {
         }
         // Traefik disables the router when the Middleware does not exist, and applies
         // it when it does: either way the input does not say what the requests meet.
-        outcome.unknown.append(UnknownConstruct(
-            construct: "Middleware '\(qualified)@kubernetescrd'", location: location,
-            resolution: "it is not in the input (authgate would read it as \(namespace)/\(name)), so whether it checks auth, and whether Traefik found it at all, cannot be told; add it to the input (kubectl get middlewares.traefik.io -A -o yaml)"))
+        outcome.unknown.append(Self.missing("Middleware '\(qualified)@kubernetescrd'", reading: "authgate would read it as \(namespace)/\(name)", at: location))
         outcome.appendPassthrough(CopiedMiddleware(name: name, namespace: namespace, spec: nil, location: location))
     }
 
@@ -124,9 +120,7 @@ struct TraefikMiddlewares {
                     if provider == "kubernetescrd" {
                         apply(qualified: String(name[..<at]), namespace: middleware.namespace, at: entry.location, to: &outcome, depth: depth + 1)
                     } else {
-                        outcome.unknown.append(UnknownConstruct(
-                            construct: "Middleware '\(name)' in chain \(middleware.namespace)/\(middleware.name)", location: entry.location,
-                            resolution: "it comes from Traefik's \(provider) provider, which is not in the input, so what it does to these requests cannot be checked"))
+                        outcome.unknown.append(Self.otherProvider("Middleware '\(name)' in chain \(middleware.namespace)/\(middleware.name)", provider: String(provider), at: entry.location))
                     }
                     continue
                 }
@@ -134,9 +128,7 @@ struct TraefikMiddlewares {
                 if let inner = resources.middlewares[namespace + "/" + name] {
                     apply(inner, to: &outcome, at: location, depth: depth + 1)
                 } else {
-                    outcome.unknown.append(UnknownConstruct(
-                        construct: "Middleware \(namespace)/\(name) in chain \(middleware.namespace)/\(middleware.name)", location: entry.location,
-                        resolution: "it is not in the input, so whether it checks auth, and whether Traefik found it at all, cannot be told; add it to the input (kubectl get middlewares.traefik.io -A -o yaml)"))
+                    outcome.unknown.append(Self.missing("Middleware \(namespace)/\(name) in chain \(middleware.namespace)/\(middleware.name)", reading: nil, at: entry.location))
                     outcome.appendPassthrough(CopiedMiddleware(name: name, namespace: namespace, spec: nil, location: entry.location))
                 }
             }
@@ -194,6 +186,17 @@ struct TraefikMiddlewares {
         }
     }
 
+    /// A Middleware the input lacks: Traefik disables the router when it does not
+    /// exist and applies it when it does, so the requests are unknown either way.
+    static func missing(_ construct: String, reading: String?, at location: SourceLocation) -> UnknownConstruct {
+        UnknownConstruct(construct: construct, location: location, resolution: "it is not in the input\(reading.map { " (\($0))" } ?? ""), so whether it checks auth, and whether Traefik found it at all, cannot be told; add it to the input (kubectl get middlewares.traefik.io -A -o yaml)")
+    }
+
+    /// A Middleware of another Traefik provider the input does not hold.
+    static func otherProvider(_ construct: String, provider: String, at location: SourceLocation) -> UnknownConstruct {
+        UnknownConstruct(construct: construct, location: location, resolution: "it comes from Traefik's \(provider) provider, which is not in the input, so what it does to these requests cannot be checked (a Gateway API route cannot refer to it either); give its configuration as an input (the file provider's YAML), or put it in a Middleware of the route's namespace and name that instead")
+    }
+
     /// Traefik writes an empty value to remove a header.
     static func headerChanges(_ node: ManifestNode?) -> HeaderChanges {
         var changes = HeaderChanges()
@@ -242,10 +245,7 @@ enum IngressAuthAddress {
     }
 
     static func path(_ address: String) -> String {
-        guard let schemeEnd = address.range(of: "://") else { return "/" }
-        let rest = address[schemeEnd.upperBound...]
-        guard let slash = rest.firstIndex(of: "/") else { return "/" }
-        return String(rest[slash...].prefix { $0 != "?" })
+        AuthURL(address)?.path ?? "/"
     }
 }
 

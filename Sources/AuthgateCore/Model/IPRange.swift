@@ -3,6 +3,22 @@ import Foundation
 /// An IPv4 or IPv6 address range in CIDR form (`10.0.0.0/8`, `fd00::/8`, or one
 /// address), as Caddy's `remote_ip`/`client_ip` and Traefik's `ipAllowList` write them.
 public struct IPRange: Sendable, Hashable, CustomStringConvertible {
+    /// The ranges of an annotation's comma (or space, or newline) separated list; an
+    /// entry that is none is an error naming it and the annotation.
+    static func list(_ node: ManifestNode, annotation: String) throws(DiagnosticError) -> [IPRange] {
+        var ranges: [IPRange] = []
+        for part in (node.string ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init) where !part.isEmpty {
+            guard let range = IPRange(part) else {
+                if let variable = PostBuildSubstitution.unresolved(in: part) {
+                    throw DiagnosticError(PostBuildSubstitution.message(annotation + " entry", part, variable), at: node.location)
+                }
+                throw DiagnosticError("'\(part)' in \(annotation) is not an IP address or CIDR range", at: node.location)
+            }
+            ranges.append(range)
+        }
+        return ranges
+    }
+
     /// The network address's bytes (4 or 16).
     public var bytes: [UInt8]
     public var prefixLength: Int

@@ -35,6 +35,13 @@ public struct RequestVariant: Sendable, Hashable, CustomStringConvertible {
 
     public static let baseline = RequestVariant()
 
+    /// An address in none of `ranges` (the plain request's client).
+    public static func address(outside ranges: [IPRange]) -> String {
+        [outsideAddress, "203.0.113.9", "192.0.2.33", "2001:db8::7"].first { candidate in
+            !ranges.contains { $0.contains(candidate) }
+        } ?? outsideAddress
+    }
+
     public init(method: String = "GET", headers: [Field] = [], query: [Field] = [], clientIP: String = Self.outsideAddress, clientRange: IPRange? = nil, holding: Set<Int> = []) {
         self.method = method
         self.headers = headers
