@@ -84,6 +84,11 @@ struct EndToEndTests {
                 // client address) on a few.
                 let probes = RuleSimplifier.probes(for: site).filter { $0 == $0.lowercased() && !$0.hasPrefix("/outpost.goauthentik.io") }.prefix(8)
                 let variants = site.behaviour.variants.map(\.request)
+                // A host that redirects plain HTTP, or is served only on websecure
+                // (router.entrypoints), is checked there.
+                let onWeb = site.listeners.isEmpty || site.listeners.contains("web")
+                guard onWeb || site.listeners.contains("websecure") else { continue }
+                let listener = site.httpsRedirect != nil || !onWeb ? ", listener: websecure" : ""
                 for (index, request) in variants.enumerated() {
                     var extra = ", clientIP: \"\(request.clientIP)\""
                     if request.method != "GET" { extra += ", method: \(request.method)" }
@@ -98,9 +103,11 @@ struct EndToEndTests {
                         switch outcome.terminal {
                         case .proxy(let upstreams):
                             guard let upstream = upstreams.first, let ref = result.emission.ref(for: upstream, path: path) else { continue }
-                            checks.append("  - {host: \(host), path: \"\(sent)\"\(extra), backend: \(ref.namespace ?? site.namespace ?? "apps")/\(ref.name):\(ref.port), protected: \(!outcome.auth.isEmpty)}")
+                            let basic = !outcome.auth.isEmpty && outcome.auth.allSatisfy { result.plan.authProviders[$0].kind == .basicAuth }
+                            let protected = basic ? "basic" : "\(!outcome.auth.isEmpty)"
+                            checks.append("  - {host: \(host), path: \"\(sent)\"\(extra), backend: \(ref.namespace ?? site.namespace ?? "apps")/\(ref.name):\(ref.port), protected: \(protected)\(listener)}")
                         case .answeredByProxy, .unhandled:
-                            checks.append("  - {host: \(host), path: \"\(sent)\"\(extra), backend: null, status: 403}")
+                            checks.append("  - {host: \(host), path: \"\(sent)\"\(extra), backend: null, status: 403\(listener)}")
                         case .redirect:
                             continue
                         }
@@ -144,6 +151,47 @@ struct EndToEndTests {
         print("corpus differential: \(passed.count) agree with real Caddy, \(failed.count) differ, \(skipped.count) skipped")
         for line in skipped { print("  skipped \(line)") }
         #expect(failed.isEmpty, "real-world Caddyfiles that route differently in real Traefik than in real Caddy:\n\(failed.joined(separator: "\n\n"))")
+    }
+
+    /// Real-world manifest sets (folders of YAML outside the repository, never
+    /// committed) that convert cleanly, each served by real Traefik from the converted
+    /// objects and by a second real Traefik from the set itself; every check authgate's
+    /// model derives must end the same in both, or differ only where the harness names a
+    /// known difference. Runs when `AUTHGATE_INGRESS_CORPUS` names the folder
+    /// (`AUTHGATE_INGRESS_CORPUS_ENV` an env file for their `${VAR}`s); a set with a
+    /// kustomization is skipped (the source side serves the files as written).
+    @Test func corpusManifestsRouteInRealTraefikAsTheirSourceDoes() throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let folder = environment["AUTHGATE_INGRESS_CORPUS"] else {
+            print("manifest corpus differential: skipped (set AUTHGATE_INGRESS_CORPUS to a folder of real-world manifest sets)")
+            return
+        }
+        var variables: [String: String] = [:]
+        if let envFile = environment["AUTHGATE_INGRESS_CORPUS_ENV"] {
+            for (key, value) in EnvironmentFile.parse(try String(contentsOfFile: envFile, encoding: .utf8)) { variables[key] = value }
+        }
+        let sets = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.first?.isNumber == true }.sorted()
+        var passed: [String] = [], failed: [String] = [], skipped: [String] = []
+        for name in sets {
+            let root = URL(fileURLWithPath: folder).appendingPathComponent(name)
+            let files = (FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String } ?? []).sorted()
+            if files.contains(where: { $0.hasSuffix("kustomization.yaml") || $0.hasSuffix("kustomization.yml") }) { skipped.append("\(name) (kustomization)"); continue }
+            var text = ""
+            for file in files where file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
+                let content = try String(contentsOfFile: root.appendingPathComponent(file).path, encoding: .utf8)
+                text += "---\n" + PostBuildSubstitution.apply(content, environment: variables).text + "\n"
+            }
+            let (converted, diagnostics) = convertManifests(text)
+            guard let result = converted, result.failures.isEmpty, !diagnostics.hasErrors else { skipped.append("\(name) (does not convert cleanly)"); continue }
+            let checks = Self.checks(result, paths: ["/", "/index.html", "/api/v1/x", "/admin/x"])
+            guard !checks.isEmpty else { skipped.append("\(name) (nothing to check)"); continue }
+            let stderrText = diagnostics.grouped.map { $0.description + "\n" }.joined()
+            let (status, output) = try Self.runSample(yaml: result.yaml, stderr: stderrText, checks: checks, caddyfile: nil, manifests: text)
+            if status == 0 { passed.append(name) } else { failed.append(name + "\n" + output.split(separator: "\n").filter { !$0.contains("->") && !$0.contains("DBG") && !$0.contains("as declared") }.prefix(12).joined(separator: "\n")) }
+        }
+        print("manifest corpus differential: \(passed.count) agree with real Traefik serving the source, \(failed.count) differ, \(skipped.count) skipped")
+        for line in skipped { print("  skipped \(line)") }
+        #expect(failed.isEmpty, "real-world manifests that route differently in real Traefik than their source does:\n\(failed.joined(separator: "\n\n"))")
     }
 
     /// Writes a sample folder for the harness and runs it.

@@ -53,6 +53,8 @@ def load_source(path):
     for document in documents:
         items = document.get("items", []) if document.get("kind") == "List" else [document]
         for obj in items:
+            if not isinstance(obj, dict) or "kind" not in obj or "apiVersion" not in obj:
+                continue  # not a Kubernetes object (authgate warns about it)
             obj = copy.deepcopy(obj)
             obj.pop("status", None)
             meta = obj.setdefault("metadata", {})
@@ -85,7 +87,7 @@ class SourceSide:
 
     @staticmethod
     def backends_of(ingress):
-        spec = ingress.get("spec", {})
+        spec = (ingress.get("spec") or {})
         found = []
         default = spec.get("defaultBackend") or spec.get("backend")
         if default:
@@ -141,9 +143,12 @@ class SourceSide:
                            "spec": {"type": "ClusterIP", "ports": [{"name": f"http-{n}", "port": n, "protocol": "TCP", "targetPort": n} for n in sorted(numbers)]}}
                 self.extra.append(service)
                 self.note(f"Service {namespace}/{name} (assumed to exist) is written for the source side")
-            if service["spec"].get("type") == "ExternalName":
+            if service["spec"].get("type") == "ExternalName" and not self.nginx_only(namespace, name):
                 self.note(f"Service {namespace}/{name} is ExternalName: Traefik's Ingress provider refuses it (allowExternalNameServices is off by default), as it did in the cluster")
                 continue
+            if service["spec"].get("type") == "ExternalName":
+                # Served by ingress-nginx: the stub stands for the outside host.
+                service["spec"] = {"type": "ClusterIP", "ports": service["spec"].get("ports", [])}
             service["spec"].pop("selector", None)
             ports = []
             for entry in service["spec"].get("ports", []):
@@ -157,6 +162,13 @@ class SourceSide:
                                "addressType": "IPv4",
                                "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True, "serving": True}}],
                                "ports": ports})
+
+    def nginx_only(self, namespace, name):
+        """Whether only nginx-class Ingresses use the Service (ingress-nginx serves an
+        ExternalName backend; Traefik's Ingress provider refuses it by default)."""
+        users = [i for i in self.ingresses() if i["metadata"].get("namespace", "default") == namespace
+                 and any(self.service_and_port(b)[0] == name for b in self.backends_of(i))]
+        return bool(users) and all("nginx" in ((i.get("spec") or {}).get("ingressClassName") or (i["metadata"].get("annotations") or {}).get("kubernetes.io/ingress.class") or "") for i in users)
 
     def auth_stub_for(self, url):
         """The stub an auth address reaches (see the module's rules)."""
@@ -191,7 +203,7 @@ class SourceSide:
         best = None
         for ingress in self.ingresses():
             namespace = ingress["metadata"].get("namespace", "default")
-            for rule in ingress.get("spec", {}).get("rules", []) or []:
+            for rule in (ingress.get("spec") or {}).get("rules", []) or []:
                 if (rule.get("host") or "").lower() != host:
                     continue
                 for entry in (rule.get("http") or {}).get("paths", []) or []:
@@ -217,7 +229,7 @@ class SourceSide:
                     continue
                 match = re.match(r"^(https?)://\$(host|http_host|best_http_host)(/[^?]*)?(\?.*)?$", url.strip())
                 if match:
-                    for rule in obj.get("spec", {}).get("rules", []) or []:
+                    for rule in (obj.get("spec") or {}).get("rules", []) or []:
                         target = self.host_route((rule.get("host") or "").lower(), match.group(3) or "/")
                         if target and target[2]:
                             stub = self.stub_for(*target)
@@ -236,7 +248,7 @@ class SourceSide:
         """IngressClasses for the class names the Ingresses use that the input lacks."""
         have = {o["metadata"]["name"] for o in self.objects if o["kind"] == "IngressClass"}
         for ingress in self.ingresses():
-            name = ingress.get("spec", {}).get("ingressClassName") or (ingress["metadata"].get("annotations") or {}).get("kubernetes.io/ingress.class")
+            name = (ingress.get("spec") or {}).get("ingressClassName") or (ingress["metadata"].get("annotations") or {}).get("kubernetes.io/ingress.class")
             if name and name not in have:
                 controller = "k8s.io/ingress-nginx" if "nginx" in name.lower() else "traefik.io/ingress-controller"
                 self.extra.append({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": name}, "spec": {"controller": controller}})
@@ -268,15 +280,15 @@ class SourceSide:
         for ingress in self.ingresses():
             annotations = ingress["metadata"].get("annotations") or {}
             if str(annotations.get(NGINX + "use-regex", "")).lower() == "true" or annotations.get(NGINX + "rewrite-target"):
-                if any((rule.get("host") or "").lower() == host for rule in ingress.get("spec", {}).get("rules", []) or []):
+                if any((rule.get("host") or "").lower() == host for rule in (ingress.get("spec") or {}).get("rules", []) or []):
                     return True
         return False
 
     def known_difference(self, host, path):
         """A documented difference between Traefik's ingress-nginx provider and
         ingress-nginx that decides this request, or None."""
-        paths = [entry for ingress in self.ingresses() if "nginx" in (ingress.get("spec", {}).get("ingressClassName") or (ingress["metadata"].get("annotations") or {}).get("kubernetes.io/ingress.class") or "")
-                 for rule in ingress.get("spec", {}).get("rules", []) or [] if (rule.get("host") or "").lower() == host
+        paths = [entry for ingress in self.ingresses() if "nginx" in ((ingress.get("spec") or {}).get("ingressClassName") or (ingress["metadata"].get("annotations") or {}).get("kubernetes.io/ingress.class") or "")
+                 for rule in (ingress.get("spec") or {}).get("rules", []) or [] if (rule.get("host") or "").lower() == host
                  for entry in (rule.get("http") or {}).get("paths", []) or []]
         if self.regex_host(host):
             for entry in paths:
@@ -298,10 +310,10 @@ class SourceSide:
                 return (f"ingress-nginx's location {written} does not take {path}; Traefik's ingress-nginx provider trims the trailing slash "
                         "and matches segment-wise")
         for ingress in self.ingresses():
-            name = ingress.get("spec", {}).get("ingressClassName") or (ingress["metadata"].get("annotations") or {}).get("kubernetes.io/ingress.class") or ""
+            name = (ingress.get("spec") or {}).get("ingressClassName") or (ingress["metadata"].get("annotations") or {}).get("kubernetes.io/ingress.class") or ""
             if "nginx" not in name:
                 continue
-            for rule in ingress.get("spec", {}).get("rules", []) or []:
+            for rule in (ingress.get("spec") or {}).get("rules", []) or []:
                 if (rule.get("host") or "").lower() != host:
                     continue
                 for entry in (rule.get("http") or {}).get("paths", []) or []:
@@ -321,7 +333,7 @@ class SourceSide:
         for obj in self.objects:
             annotations = obj["metadata"].get("annotations") or {}
             if obj["kind"] == "IngressClass" and str(annotations.get("ingressclass.kubernetes.io/is-default-class", "")).lower() == "true":
-                return "nginx" if obj.get("spec", {}).get("controller") == "k8s.io/ingress-nginx" else "traefik"
+                return "nginx" if (obj.get("spec") or {}).get("controller") == "k8s.io/ingress-nginx" else "traefik"
         for flag, value in zip(arguments, arguments[1:]):
             if flag == "--default-ingress-class":
                 return "nginx" if "nginx" in value else "traefik"
@@ -365,6 +377,9 @@ class SourceSide:
                    # A cluster whose Ingresses carry snippets allowed them (ingress-nginx
                    # refuses them otherwise); Traefik skips the whole Ingress without this.
                    "--providers.kubernetesIngressNGINX.allowSnippetAnnotations=true",
+                   # Regex characters in a Prefix path: older ingress-nginx served them,
+                   # and an input that has them ran on one.
+                   "--providers.kubernetesIngressNGINX.strictValidatePathType=false",
                    "--log.level=DEBUG", f"--log.filePath={self.log_path}"] + arguments
         self.process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

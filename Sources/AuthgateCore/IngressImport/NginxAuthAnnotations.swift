@@ -50,8 +50,13 @@ enum NginxAuthAnnotations {
             if template.kind == .authentik {
                 diagnostics.append(.note("auth-signin is not needed with Traefik: Authentik's /outpost.goauthentik.io/auth/traefik endpoint redirects to the login page by itself", at: signin.location))
             } else {
-                template.signinURL = signin.string
-                diagnostics.append(.note("auth-signin becomes the Middleware's authSigninURL (Traefik 3.7 and later)", at: signin.location))
+                template.signinURL = signin.string?.trimmingCharacters(in: .whitespacesAndNewlines)
+                if signin.string?.contains("rd=") == false {
+                    // ingress-nginx appends rd=<the request's URL> itself.
+                    diagnostics.append(.warning("auth-signin becomes the Middleware's authSigninURL (Traefik 3.7 and later), which Traefik uses as written: the rd= parameter ingress-nginx appended (the page asked for) is not sent, so after logging in, users land where the auth server sends them by default", at: signin.location))
+                } else {
+                    diagnostics.append(.note("auth-signin becomes the Middleware's authSigninURL (Traefik 3.7 and later)", at: signin.location))
+                }
             }
         }
         let variables = Self.variables(in: String(text))
