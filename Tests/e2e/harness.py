@@ -513,6 +513,11 @@ class Harness:
             warnings = handle.read()
         if theirs["backend"] is None and ours["backend"] is None and theirs.get("location") is None and ours.get("location") is None:
             return "neither reaches a backend; only the error answer differs"
+        if theirs["backend"] is None and theirs.get("location") is None and ours["backend"] is None \
+                and ours.get("location") == f"https://{check['host']}{check['path']}":
+            # A TLS-only router (router.tls) never answered plain HTTP, so its
+            # redirectScheme never ran; the output redirects to the page over HTTPS.
+            return "the source answered plain HTTP with an error (its router is TLS-only); the output redirects it to HTTPS"
         if "after logging in, users land" in warnings and {k for k in theirs if theirs[k] != ours.get(k)} == {"location"}:
             return "authgate warned: the login redirect loses the parameters nginx filled in per request"
         if ours.get("auth ran") and not theirs.get("auth ran") and ours["backend"] in (theirs["backend"], None) \
