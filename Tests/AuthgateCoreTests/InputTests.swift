@@ -123,3 +123,18 @@ struct InputTests {
         #expect(Path.join(".", "sites/*.caddy") == "sites/*.caddy")
     }
 }
+
+/// Yams hashes mapping keys whole before authgate's node budget runs: a key built from
+/// aliases is refused first (the fuzzer found one that ran for minutes).
+struct AliasKeyTests {
+    @Test func aliasesAsValuesAreFineAndAliasesInKeysAreRefusedWithTheirPosition() throws {
+        try ManifestFrontEnd.refuseAliasKeys("a: &x 1\nb: *x\nc: [*x, *x]\n", file: "ok.yaml")
+        #expect(throws: DiagnosticError.self) { try ManifestFrontEnd.refuseAliasKeys("a: &x [1]\n? *x\n: v\n", file: "bad.yaml") }
+        do {
+            try ManifestFrontEnd.refuseAliasKeys("a: &x [1]\nb:\n  *x : v\n", file: "bad.yaml")
+            Issue.record("an alias used as a key was not refused")
+        } catch {
+            #expect(error.diagnostic.location?.line == 3)
+        }
+    }
+}

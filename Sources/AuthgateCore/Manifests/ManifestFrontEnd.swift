@@ -24,6 +24,7 @@ public struct ManifestFrontEnd: Sendable {
         // Editors on Windows start a file with a byte order mark; it is not part of the
         // YAML (libyaml would read it as content of the first key when handed a String).
         var text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        try Self.refuseAliasKeys(text, file: file)
         let (substituted, names) = PostBuildSubstitution.apply(text, environment: environment)
         if !names.isEmpty {
             text = substituted
@@ -103,6 +104,43 @@ public struct ManifestFrontEnd: Sendable {
         }
     }
 
+    /// Yams checks a mapping's keys for duplicates by hashing them whole, before
+    /// authgate's node budget sees the document: a key built from aliases (an alias
+    /// bomb as a complex key) takes exponential time there. Kubernetes objects never
+    /// have such keys, so a document holding aliases and a complex or alias key is
+    /// refused first, at the alias.
+    static func refuseAliasKeys(_ text: String, file: String) throws(DiagnosticError) {
+        guard text.contains("*") else { return }
+        let bytes = Array(text.utf8)
+        var line = 1, column = 1
+        var firstAlias: (Int, Int)?
+        var complexKey = false
+        var previous: UInt8 = UInt8(ascii: "\n")
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            let separator = previous == UInt8(ascii: " ") || previous == UInt8(ascii: "\n") || previous == UInt8(ascii: "[") || previous == UInt8(ascii: "{") || previous == UInt8(ascii: ",") || previous == UInt8(ascii: "\t")
+            if byte == UInt8(ascii: "*"), separator, index + 1 < bytes.count, bytes[index + 1].isAliasCharacter {
+                if firstAlias == nil { firstAlias = (line, column) }
+                // An alias used as a key: `*a: …`.
+                var end = index + 1
+                while end < bytes.count, bytes[end].isAliasCharacter { end += 1 }
+                var after = end
+                while after < bytes.count, bytes[after] == UInt8(ascii: " ") { after += 1 }
+                if after < bytes.count, bytes[after] == UInt8(ascii: ":") { complexKey = true }
+            }
+            if byte == UInt8(ascii: "?"), separator, index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: " ") || bytes[index + 1] == UInt8(ascii: "\n") {
+                complexKey = true
+            }
+            if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
+            previous = byte
+            index += 1
+        }
+        if let (aliasLine, aliasColumn) = firstAlias, complexKey {
+            throw DiagnosticError("a mapping key built from YAML aliases (or an explicit '?' key next to aliases) is not something a Kubernetes object holds, and checking it can take exponential time (an alias bomb?); write the keys out", at: SourceLocation(file: file, line: aliasLine, column: aliasColumn))
+        }
+    }
+
     /// Runs a YAML read, its errors turned into positioned diagnostics.
     private static func reading<T>(_ file: String, _ body: () throws -> T) throws(DiagnosticError) -> T {
         do {
@@ -146,5 +184,14 @@ public struct ManifestFrontEnd: Sendable {
         default:
             return DiagnosticError("invalid YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
         }
+    }
+}
+
+private extension UInt8 {
+    /// A character of an anchor or alias name (what YAML allows, less flow indicators).
+    var isAliasCharacter: Bool {
+        !(self == UInt8(ascii: " ") || self == UInt8(ascii: "\n") || self == UInt8(ascii: "\t") || self == UInt8(ascii: "\r")
+          || self == UInt8(ascii: ",") || self == UInt8(ascii: "[") || self == UInt8(ascii: "]") || self == UInt8(ascii: "{") || self == UInt8(ascii: "}")
+          || self == UInt8(ascii: ":"))
     }
 }
